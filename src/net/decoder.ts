@@ -1,0 +1,269 @@
+import type { Frame } from '../capture/types.js';
+import { ipv4String, ipv6String } from './address.js';
+import type { Counters } from './counters.js';
+import { Reassembler } from './fragments.js';
+import { decodeHep, looksLikeHep } from './hep.js';
+import {
+  ETH_IPV4, ETH_IPV6, ETH_IP_ANY, ETH_MPLS, ETH_MPLS_MC, ETH_PPPOE, ETH_QINQ, ETH_QINQ_OLD, ETH_VLAN,
+  LINK_TRUNCATED, LINK_UNKNOWN, linkHeader, pppToEthertype, type LinkResult,
+} from './link.js';
+import type { PacketMeta, TransportHandler } from './packet.js';
+import { ETH_FRAME, greHeader, gtpuHeader, isVxlan } from './tunnels.js';
+
+const PROTO_ICMP = 1;
+const PROTO_IPIP = 4;
+const PROTO_TCP = 6;
+const PROTO_UDP = 17;
+const PROTO_IPV6 = 41;
+const PROTO_GRE = 47;
+const PROTO_ICMPV6 = 58;
+const PROTO_SCTP = 132;
+/** Tunnels inside tunnels are legal but a hostile packet could nest them forever. */
+const MAX_DEPTH = 8;
+
+/**
+ * Link → IP (with fragment reassembly) → UDP/TCP/SCTP, through the tunnels met in real
+ * captures. Hands transport payloads to the handler; every frame that yields none is counted
+ * under a drop reason.
+ */
+export class FrameDecoder {
+  private readonly fragments: Reassembler;
+  private readonly link: LinkResult = { type: 0, offset: 0 };
+  private frame!: Frame;
+
+  constructor(
+    private readonly handler: TransportHandler,
+    private readonly counters: Counters,
+  ) {
+    this.fragments = new Reassembler(counters);
+  }
+
+  decode(frame: Frame): void {
+    const c = this.counters;
+    c.frames++;
+    c.bytes += frame.data.length;
+    c.linktype(frame.linktype);
+    this.frame = frame;
+    linkHeader(frame.linktype, frame.data, this.link);
+    if (this.link.type === LINK_UNKNOWN && !(frame.linktype in KNOWN_LINK)) return c.drop('unknown-linktype');
+    if (this.link.type === LINK_TRUNCATED) return c.drop('truncated-link');
+    this.ethertype(this.link.type, frame.data, this.link.offset, 0);
+  }
+
+  /** End of capture: fragments still waiting will never complete. */
+  finish(): void {
+    this.fragments.flush();
+  }
+
+  private ethernet(buf: Buffer, off: number, depth: number): void {
+    if (buf.length - off < 14) return this.counters.drop('truncated-link');
+    this.ethertype(buf.readUInt16BE(off + 12), buf, off + 14, depth);
+  }
+
+  private ethertype(type: number, buf: Buffer, off: number, depth: number): void {
+    for (;;) {
+      if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
+        if (buf.length - off < 4) return this.counters.drop('truncated-link');
+        type = buf.readUInt16BE(off + 2);
+        off += 4;
+        continue;
+      }
+      if (type === ETH_PPPOE) {
+        // PPPoE session header (RFC 2516) is 6 bytes, then the PPP protocol field.
+        if (buf.length - off < 8) return this.counters.drop('truncated-link');
+        this.counters.tunnel('pppoe');
+        type = pppToEthertype(buf.readUInt16BE(off + 6));
+        off += 8;
+        continue;
+      }
+      if (type === ETH_MPLS || type === ETH_MPLS_MC) {
+        // Label stack entries until the bottom-of-stack bit; the payload's first nibble says IPv4/6.
+        while (buf.length - off >= 4 && (buf[off + 2]! & 0x01) === 0) off += 4;
+        off += 4;
+        this.counters.tunnel('mpls');
+        type = ETH_IP_ANY;
+        continue;
+      }
+      break;
+    }
+    if (type === ETH_IP_ANY) {
+      if (off >= buf.length) return this.counters.drop('truncated-ip');
+      const v = buf[off]! >> 4;
+      type = v === 4 ? ETH_IPV4 : v === 6 ? ETH_IPV6 : LINK_UNKNOWN;
+    }
+    if (type === ETH_IPV4) return this.ipv4(buf, off, depth);
+    if (type === ETH_IPV6) return this.ipv6(buf, off, depth);
+    if (type === ETH_FRAME) return this.ethernet(buf, off, depth);
+    this.counters.drop('non-ip');
+  }
+
+  private ipv4(buf: Buffer, off: number, depth: number): void {
+    const c = this.counters;
+    if (buf.length - off < 20) return c.drop('truncated-ip');
+    const vihl = buf[off]!;
+    const ihl = (vihl & 0x0f) * 4;
+    if (vihl >> 4 !== 4 || ihl < 20) return c.drop('bad-ip-header');
+    const total = buf.readUInt16BE(off + 2);
+    // TSO captures show total length 0; otherwise a length past the captured bytes was cut by snaplen.
+    let end = total === 0 ? buf.length : off + total;
+    if (end > buf.length) end = buf.length;
+    if (end - off < ihl) return c.drop('truncated-ip');
+    c.ipv4++;
+    const proto = buf[off + 9]!;
+    const src = ipv4String(buf, off + 12);
+    const dst = ipv4String(buf, off + 16);
+    const fragField = buf.readUInt16BE(off + 6);
+    const more = (fragField & 0x2000) !== 0;
+    const fragOffset = (fragField & 0x1fff) * 8;
+    let payload = buf.subarray(off + ihl, end);
+    if (more || fragOffset) {
+      const whole = this.fragments.add(`4|${src}|${dst}|${buf.readUInt16BE(off + 4)}|${proto}`, fragOffset, more, payload, this.frame.tsSec);
+      if (!whole) return;
+      payload = whole;
+    }
+    this.l4(proto, payload, 0, payload.length, src, dst, 4, depth);
+  }
+
+  private ipv6(buf: Buffer, off: number, depth: number): void {
+    const c = this.counters;
+    if (buf.length - off < 40) return c.drop('truncated-ip');
+    if (buf[off]! >> 4 !== 6) return c.drop('bad-ip-header');
+    c.ipv6++;
+    const plen = buf.readUInt16BE(off + 4);
+    let end = plen === 0 ? buf.length : Math.min(buf.length, off + 40 + plen);
+    let next = buf[off + 6]!;
+    const src = ipv6String(buf, off + 8);
+    const dst = ipv6String(buf, off + 24);
+    let p = off + 40;
+    let frag: { offset: number; more: boolean; id: number } | undefined;
+    // Extension headers (RFC 8200 §4): hop-by-hop, routing, destination options, fragment, AH.
+    for (;;) {
+      if (next === 0 || next === 43 || next === 60) {
+        if (end - p < 8) return c.drop('truncated-ip');
+        const nh = buf[p]!;
+        p += (buf[p + 1]! + 1) * 8;
+        next = nh;
+      } else if (next === 44) {
+        if (end - p < 8) return c.drop('truncated-ip');
+        const field = buf.readUInt16BE(p + 2);
+        frag = { offset: field & 0xfff8, more: (field & 1) === 1, id: buf.readUInt32BE(p + 4) };
+        next = buf[p]!;
+        p += 8;
+        if (frag.offset !== 0) break; // later fragments carry no further headers
+      } else if (next === 51) {
+        if (end - p < 8) return c.drop('truncated-ip');
+        const nh = buf[p]!;
+        p += (buf[p + 1]! + 2) * 4;
+        next = nh;
+      } else break;
+      if (p > end) return c.drop('truncated-ip');
+    }
+    let payload = buf.subarray(p, end);
+    if (frag && (frag.more || frag.offset)) {
+      const whole = this.fragments.add(`6|${src}|${dst}|${frag.id}`, frag.offset, frag.more, payload, this.frame.tsSec);
+      if (!whole) return;
+      payload = whole;
+      end = whole.length;
+    }
+    this.l4(next, payload, 0, payload.length, src, dst, 6, depth);
+  }
+
+  private meta(src: string, dst: string, sport: number, dport: number, family: 4 | 6): PacketMeta {
+    const f = this.frame;
+    return { tsSec: f.tsSec, tsNsec: f.tsNsec, frame: f.index, offset: f.offset, src, dst, sport, dport, family };
+  }
+
+  private l4(proto: number, buf: Buffer, off: number, end: number, src: string, dst: string, family: 4 | 6, depth: number): void {
+    const c = this.counters;
+    switch (proto) {
+      case PROTO_UDP: {
+        if (end - off < 8) return c.drop('truncated-l4');
+        c.udp++;
+        const sport = buf.readUInt16BE(off);
+        const dport = buf.readUInt16BE(off + 2);
+        const ulen = buf.readUInt16BE(off + 4);
+        const pend = ulen >= 8 ? Math.min(end, off + ulen) : end;
+        return this.udp(buf, off + 8, pend, this.meta(src, dst, sport, dport, family), depth);
+      }
+      case PROTO_TCP: {
+        if (end - off < 20) return c.drop('truncated-l4');
+        c.tcp++;
+        const hl = (buf[off + 12]! >> 4) * 4;
+        if (hl < 20 || off + hl > end) return c.drop('truncated-l4');
+        const m = this.meta(src, dst, buf.readUInt16BE(off), buf.readUInt16BE(off + 2), family);
+        this.handler.segment({ ...m, seq: buf.readUInt32BE(off + 4), flags: buf[off + 13]!, payload: buf.subarray(off + hl, end) });
+        return;
+      }
+      case PROTO_SCTP:
+        c.sctp++;
+        return this.sctp(buf, off, end, src, dst, family);
+      case PROTO_ICMP:
+      case PROTO_ICMPV6:
+        // An ICMP error quotes the datagram that caused it: that quote is not a new SIP message.
+        return c.drop('icmp');
+      case PROTO_IPIP:
+      case PROTO_IPV6:
+        if (depth >= MAX_DEPTH) return c.drop('tunnel-unsupported');
+        c.tunnel(proto === PROTO_IPIP ? 'ip-in-ip' : 'ipv6-in-ip');
+        return proto === PROTO_IPIP ? this.ipv4(buf.subarray(off, end), 0, depth + 1) : this.ipv6(buf.subarray(off, end), 0, depth + 1);
+      case PROTO_GRE: {
+        if (depth >= MAX_DEPTH) return c.drop('tunnel-unsupported');
+        const r: LinkResult = { type: 0, offset: 0 };
+        greHeader(buf, off, end, r);
+        if (r.type === LINK_UNKNOWN) return c.drop('tunnel-unsupported');
+        c.tunnel('gre');
+        return this.ethertype(r.type, buf.subarray(0, end), r.offset, depth + 1);
+      }
+      default:
+        return c.drop('other-l4');
+    }
+  }
+
+  private udp(buf: Buffer, off: number, end: number, meta: PacketMeta, depth: number): void {
+    const c = this.counters;
+    if ((meta.dport === 4789 || meta.dport === 8472) && depth < MAX_DEPTH && isVxlan(buf, off, end)) {
+      c.tunnel('vxlan');
+      return this.ethernet(buf.subarray(0, end), off + 8, depth + 1);
+    }
+    if ((meta.dport === 2152 || meta.sport === 2152) && depth < MAX_DEPTH) {
+      const r: LinkResult = { type: 0, offset: 0 };
+      gtpuHeader(buf, off, end, r);
+      if (r.type !== LINK_UNKNOWN) {
+        c.tunnel('gtp-u');
+        return this.ethertype(r.type, buf.subarray(0, end), r.offset, depth + 1);
+      }
+    }
+    const payload = buf.subarray(off, end);
+    if (looksLikeHep(payload)) {
+      const hep = decodeHep(payload, meta);
+      if (!hep) return c.drop('hep-bad');
+      c.hepPackets++;
+      return this.handler.datagram(hep.meta, hep.transport, hep.payload);
+    }
+    this.handler.datagram(meta, 'UDP', payload);
+  }
+
+  /** SCTP (RFC 9260): common header, then chunks; only DATA chunks (type 0) carry SIP. */
+  private sctp(buf: Buffer, off: number, end: number, src: string, dst: string, family: 4 | 6): void {
+    const c = this.counters;
+    if (end - off < 12) return c.drop('truncated-l4');
+    const meta = this.meta(src, dst, buf.readUInt16BE(off), buf.readUInt16BE(off + 2), family);
+    let found = false;
+    for (let p = off + 12; p + 4 <= end; ) {
+      const type = buf[p]!;
+      const len = buf.readUInt16BE(p + 2);
+      if (len < 4 || p + len > end) break;
+      if (type === 0 && len > 16) {
+        found = true;
+        this.handler.datagram(meta, 'SCTP', buf.subarray(p + 16, p + len));
+      } else if (type === 64 && len > 20) {
+        found = true; // I-DATA (RFC 8260)
+        this.handler.datagram(meta, 'SCTP', buf.subarray(p + 20, p + len));
+      }
+      p += (len + 3) & ~3;
+    }
+    if (!found) c.drop('sctp-not-data');
+  }
+}
+
+const KNOWN_LINK: Record<number, true> = { 0: true, 1: true, 9: true, 12: true, 14: true, 50: true, 101: true, 108: true, 113: true, 228: true, 229: true, 276: true };

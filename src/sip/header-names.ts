@@ -1,0 +1,46 @@
+/** Compact header forms (RFC 3261 §7.3.3 and later RFCs), compact letter → full lower-case name. */
+export const COMPACT: Record<string, string> = {
+  a: 'accept-contact',
+  b: 'referred-by',
+  c: 'content-type',
+  d: 'request-disposition',
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact',
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  n: 'identity-info',
+  o: 'event',
+  r: 'refer-to',
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events',
+  v: 'via',
+  x: 'session-expires',
+  y: 'identity',
+};
+
+/** Full lower-case name → compact letter. */
+export const COMPACT_OF: Record<string, string> = Object.fromEntries(Object.entries(COMPACT).map(([k, v]) => [v, k]));
+
+/** Canonical spelling for display, e.g. "call-id" → "Call-ID". */
+const SPECIAL: Record<string, string> = { 'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'min-se': 'Min-SE', 'rseq': 'RSeq', 'rack': 'RAck', 'mime-version': 'MIME-Version' };
+
+export function canonicalName(name: string): string {
+  let lower = name.toLowerCase();
+  if (lower.length === 1 && COMPACT[lower]) lower = COMPACT[lower]!;
+  return SPECIAL[lower] ?? lower.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
+}
+
+/** Case-insensitive compare of raw header-name bytes with a lower-case ASCII name. */
+export function nameEquals(buf: Buffer, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = buf[start + i]!;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

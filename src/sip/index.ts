@@ -1,0 +1,7 @@
+/** The SIP layer: start lines, framing, messages, headers; and the extractor that runs the pipeline up to here. */
+export { SipMessage, type Malformation } from './message.js';
+export { SipExtractor, type SipPacket, type SipPacketSink } from './extractor.js';
+export { frameMessage, skipKeepAlives, FRAME_NOT_SIP, FRAME_PARTIAL, FRAME_OVERSIZE } from './framing.js';
+export { startLineKind, findStartLine, LineKind } from './start-line.js';
+export { splitList, parseParams, parseNameAddr, parseVia, parseCSeq, type NameAddr, type Via, type CSeq, type Params } from './headers.js';
+export { canonicalName } from './header-names.js';

@@ -1,0 +1,168 @@
+import type { Counters, PacketMeta, StreamSink, Transport } from '../net/index.js';
+import { WsFrameParser } from '../net/index.js';
+import { FRAME_OVERSIZE, FRAME_PARTIAL, frameMessage, skipKeepAlives } from './framing.js';
+import { findStartLine } from './start-line.js';
+
+/** What both directions of one TCP connection have learnt about it. */
+export interface ConnectionState {
+  tls: boolean;
+  websocket: boolean;
+  openDirections: number;
+}
+
+/** Receives framed SIP message bytes (a view: the receiver copies what it keeps). */
+export type MessageBytesSink = (meta: PacketMeta, transport: Transport, bytes: Buffer, stream: boolean) => void;
+
+type Mode = 'detect' | 'sip' | 'tls' | 'http-upgrade' | 'websocket';
+
+/** Bytes kept while looking for the next start line: enough for any start line split across segments. */
+const RESYNC_TAIL = 8192;
+
+const KNOWN = /^(?:SIP\/2\.0 \d{3}|(?:INVITE|ACK|BYE|CANCEL|REGISTER|OPTIONS|PRACK|SUBSCRIBE|NOTIFY|PUBLISH|INFO|REFER|MESSAGE|UPDATE) )/;
+
+function startsWithKnownStartLine(b: Buffer): boolean {
+  return KNOWN.test(b.toString('latin1', 0, Math.min(b.length, 16)));
+}
+
+function looksLikeTls(b: Buffer): boolean {
+  // TLS record: content type 20–23, version 3.x (RFC 8446 §5.1).
+  return b.length >= 3 && b[0]! >= 0x14 && b[0]! <= 0x17 && b[1] === 0x03 && b[2]! <= 0x04;
+}
+
+/**
+ * One direction of a TCP connection seen as SIP: decides what the stream carries (SIP, TLS,
+ * WebSocket after an HTTP upgrade), frames SIP messages by Content-Length and resynchronises at
+ * the next start line after a gap or garbage.
+ */
+export class SipStream implements StreamSink {
+  private mode: Mode = 'detect';
+  private pending: Buffer | undefined;
+  private ws: WsFrameParser | undefined;
+  private lastMeta: PacketMeta | undefined;
+  /** After lost bytes the stream resumes mid-line: a start line must follow a line end. */
+  private afterGap = false;
+
+  constructor(
+    private readonly conn: ConnectionState,
+    private readonly counters: Counters,
+    private readonly emit: MessageBytesSink,
+    private readonly closed: () => void,
+  ) {}
+
+  data(meta: PacketMeta, bytes: Buffer): void {
+    this.lastMeta = meta;
+    if (this.mode === 'detect') this.detect(bytes);
+    switch (this.mode) {
+      case 'tls':
+        this.counters.drop('tls-encrypted');
+        return;
+      case 'websocket':
+        this.ws!.push(bytes);
+        return;
+      case 'http-upgrade':
+        return this.httpHead(meta, bytes);
+      default:
+        return this.sip(meta, bytes);
+    }
+  }
+
+  gap(): void {
+    if (this.pending && this.mode === 'sip') this.counters.drop('tcp-skipped-bytes', this.pending.length);
+    this.pending = undefined;
+    this.afterGap = true;
+  }
+
+  end(): void {
+    if (this.pending && this.mode === 'sip') this.counters.drop('tcp-skipped-bytes', this.pending.length);
+    this.pending = undefined;
+    this.closed();
+  }
+
+  private detect(b: Buffer): void {
+    if (this.conn.tls || looksLikeTls(b)) {
+      if (!this.conn.tls) this.counters.tlsStreams++;
+      this.conn.tls = true;
+      this.mode = 'tls';
+    } else if (this.conn.websocket || b.subarray(0, 4).toString('latin1') === 'GET ' || b.subarray(0, 12).toString('latin1') === 'HTTP/1.1 101') {
+      this.mode = 'http-upgrade';
+    } else {
+      this.mode = 'sip';
+    }
+  }
+
+  /** The HTTP request or 101 response that opens a WebSocket (RFC 6455 §4). */
+  private httpHead(meta: PacketMeta, bytes: Buffer): void {
+    const buf = this.pending ? Buffer.concat([this.pending, bytes]) : bytes;
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) {
+      this.pending = buf.length > 16384 ? undefined : Buffer.from(buf);
+      if (buf.length > 16384) this.mode = 'sip';
+      return;
+    }
+    this.pending = undefined;
+    const head = buf.toString('latin1', 0, end);
+    if (!/^upgrade:\s*websocket/im.test(head) && !this.conn.websocket) {
+      // Plain HTTP (e.g. on port 5060): not SIP; keep watching in case SIP follows.
+      this.mode = 'sip';
+      return this.sip(meta, buf.subarray(end + 4));
+    }
+    if (!this.conn.websocket) this.counters.websocketStreams++;
+    this.conn.websocket = true;
+    this.mode = 'websocket';
+    this.ws = new WsFrameParser({
+      message: (payload) => this.emit(this.lastMeta ?? meta, 'WS', payload, false),
+      control: () => this.counters.drop('websocket-control'),
+      error: () => {
+        this.counters.drop('websocket-non-sip');
+        this.mode = 'sip';
+      },
+    });
+    const rest = buf.subarray(end + 4);
+    if (rest.length) this.ws.push(rest);
+  }
+
+  private sip(meta: PacketMeta, bytes: Buffer): void {
+    const buf = this.pending ? Buffer.concat([this.pending, bytes]) : bytes;
+    this.pending = undefined;
+    let off = 0;
+    if (this.afterGap) {
+      // Resuming at a segment boundary usually means resuming at a message: accept a start line
+      // here only with a known method or a status, so a cut line such as "VITE sip:…" is not one.
+      this.afterGap = false;
+      if (!startsWithKnownStartLine(buf)) {
+        const lf = buf.indexOf(0x0a);
+        if (lf < 0) return this.counters.drop('tcp-skipped-bytes', buf.length);
+        this.counters.drop('tcp-skipped-bytes', lf + 1);
+        off = lf + 1;
+      }
+    }
+    for (;;) {
+      off = skipKeepAlives(buf, off);
+      if (off >= buf.length) return;
+      const end = frameMessage(buf, off);
+      if (end >= 0) {
+        this.emit(meta, 'TCP', buf.subarray(off, end), true);
+        off = end;
+        continue;
+      }
+      if (end === FRAME_PARTIAL) {
+        this.pending = Buffer.from(buf.subarray(off));
+        return;
+      }
+      if (end === FRAME_OVERSIZE) this.counters.drop('tcp-buffer-overflow');
+      // Not at a message start (joined mid-stream, after a gap, or not SIP): find the next one.
+      const next = findStartLine(buf, off + 1);
+      if (next < 0) {
+        // Keep only the last partial line: it may be a start line cut by the segment boundary.
+        const lastLf = buf.lastIndexOf(0x0a);
+        const keepFrom = lastLf >= off && buf.length - lastLf <= RESYNC_TAIL ? lastLf + 1 : buf.length;
+        if (keepFrom > off) this.counters.drop('tcp-skipped-bytes', keepFrom - off);
+        if (keepFrom < buf.length) this.pending = Buffer.from(buf.subarray(keepFrom));
+        return;
+      }
+      this.counters.drop('tcp-skipped-bytes', next - off);
+      off = next;
+    }
+  }
+}
+
