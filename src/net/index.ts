@@ -6,3 +6,4 @@ export { Counters, bump, type DropReason } from './counters.js';
 export { hostPort, type PacketMeta, type TcpSegment, type Transport, type TransportHandler } from './packet.js';
 export { LINKTYPE_NAMES } from './link.js';
 export { ipv4String, ipv6String } from './address.js';
+export * as encode from './encode.js';
