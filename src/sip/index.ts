@@ -5,3 +5,6 @@ export { frameMessage, skipKeepAlives, FRAME_NOT_SIP, FRAME_PARTIAL, FRAME_OVERS
 export { startLineKind, findStartLine, LineKind } from './start-line.js';
 export { splitList, parseParams, parseNameAddr, parseVia, parseCSeq, type NameAddr, type Via, type CSeq, type Params } from './headers.js';
 export { canonicalName } from './header-names.js';
+export { parseUri, uriAddress, type Uri } from './uri.js';
+export { splitBody, parseSdp, summarizeSdp, mediaType, type BodyPart, type MediaSummary } from './body.js';
+export { parseAuthParams, parseChallenge, parseCredentials, type AuthParams, type Challenge, type Credentials } from './auth-params.js';

@@ -1,6 +1,9 @@
 import { COMPACT_OF, canonicalName, nameEquals } from './header-names.js';
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
+import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
+import { parseUri, type Uri } from './uri.js';
+import type { SessionDescription } from 'sdp-transform';
 
 /** Why a message is flagged: it is still kept and shown, with these reasons. */
 export type Malformation =
@@ -237,6 +240,28 @@ export class SipMessage {
 
   get body(): Buffer {
     return this.raw.subarray(this.bodyStart, this.bodyEnd);
+  }
+
+  /** The Request-URI, parsed. */
+  get uri(): Uri | undefined {
+    return this.isRequest ? parseUri(this.requestUri) : undefined;
+  }
+
+  /** Body parts: one for a simple body, several for multipart (RFC 2046), none when empty. */
+  get parts(): BodyPart[] {
+    return splitBody(this.contentType, this.body);
+  }
+
+  /** The SDP carried by this message (alone or inside a multipart body), parsed. */
+  get sdp(): SessionDescription | undefined {
+    const part = this.parts.find((p) => p.contentType === 'application/sdp');
+    return part ? parseSdp(part.body) : undefined;
+  }
+
+  /** True when the body holds SDP; cheap (no parsing): for "(SDP)" labels. */
+  get hasSdp(): boolean {
+    const t = mediaType(this.contentType);
+    return this.bodyEnd > this.bodyStart && (t === 'application/sdp' || (t.startsWith('multipart/') && this.body.includes('application/sdp')));
   }
 
   /** Short label for ladders and lists: method, or "code reason". */

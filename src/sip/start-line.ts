@@ -39,7 +39,7 @@ export enum LineKind {
 export function startLineKind(buf: Buffer, off: number, lineEnd: number): LineKind {
   let end = lineEnd;
   if (end > off && buf[end - 1] === CR) end--;
-  if (end - off < 12) return LineKind.None;
+  if (end - off < 11) return LineKind.None;
   if (isSipVersion(buf, off) && buf[off + 7] === SP) {
     const d0 = buf[off + 8]!, d1 = buf[off + 9]!, d2 = buf[off + 10]!;
     const digits = d0 >= 0x31 && d0 <= 0x36 && d1 >= 0x30 && d1 <= 0x39 && d2 >= 0x30 && d2 <= 0x39;
