@@ -1,6 +1,5 @@
 import { readCapture, type CaptureSummary, type CaptureWarning } from '../capture/index.js';
 import { SipExtractor, type SipPacketSink } from '../sip/index.js';
-import type { Output } from './output.js';
 import { Progress } from './progress.js';
 
 export interface ScanResult {
@@ -12,7 +11,7 @@ export interface ScanResult {
  * Runs a capture file through the pipeline, calling `onPacket` for every SIP message. Capture
  * warnings go to stderr as they happen (a truncated file still yields its packets).
  */
-export async function scanFile(path: string, onPacket: SipPacketSink, out?: Output, quiet = false): Promise<ScanResult> {
+export async function scanFile(path: string, onPacket: SipPacketSink, afterChunk?: () => Promise<void>, quiet = false): Promise<ScanResult> {
   const extractor = new SipExtractor(onPacket);
   const progress = new Progress(path);
   const onWarning = (w: CaptureWarning): void => {
@@ -25,12 +24,12 @@ export async function scanFile(path: string, onPacket: SipPacketSink, out?: Outp
     const summary = await readCapture(path, (f) => extractor.frame(f), {
       onWarning,
       onProgress: (done, total) => progress.update(done, total, extractor.counters.sipMessages),
-      afterChunk: out ? () => out.flush() : undefined,
+      afterChunk,
     });
     extractor.finish();
     return { summary, extractor };
   } finally {
     progress.clear();
-    await out?.flush();
+    await afterChunk?.();
   }
 }

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { authCommand } from './auth.js';
+import { callsCommand } from './calls.js';
+import { exportCsvCommand } from './export.js';
+import { flowCommand } from './flow.js';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+function modelOptions(c: Command): Command {
+  return c
+    .option('--password <pw>', 'password for every user, to verify digest credentials')
+    .option('--users <file>', 'CSV of username,password[,realm] (or username,realm,ha1) to verify credentials')
+    .option('--correlation-header <name>', 'header carrying the other leg\'s Call-ID (repeatable; default X-Call-ID, X-CID, …)', collect);
+}
+
+/** The commands built on the dialog model: calls, export, flow, auth. */
+export function addModelCommands(p: Command): void {
+  modelOptions(p.command('calls'))
+    .description('calls and registrations, one per line: status, times, hangup cause, auth outcome, B2BUA legs')
+    .argument('<file>', 'pcap or pcapng capture, optionally gzip-compressed; - reads standard input')
+    .option('--json', 'write NDJSON, one record per line (keys as the CSV columns)')
+    .addHelpText('after', `
+Examples:
+  $ sipscope calls captures/seed-chapter.pcap --password 1234
+  $ sipscope calls --json big.pcap | jq 'select(.status=="failed")'`)
+    .action((file: string, o: Parameters<typeof callsCommand>[1]) => callsCommand(file, o));
+
+  const exp = p.command('export').description('export call records');
+  modelOptions(exp.command('csv'))
+    .description('call records as CSV (streamed; flat memory on huge captures)')
+    .argument('<file>', 'pcap or pcapng capture, optionally gzip-compressed; - reads standard input')
+    .requiredOption('-o, --output <out.csv>', 'where to write the CSV; - for standard output')
+    .addHelpText('after', `
+Examples:
+  $ sipscope export csv captures/seed-chapter.pcap -o calls.csv
+  $ sipscope export csv big.pcap.gz -o - | head`)
+    .action((file: string, o: Parameters<typeof exportCsvCommand>[1]) => exportCsvCommand(file, o));
+
+  modelOptions(p.command('flow'))
+    .description('the ladder diagram of a call, in the style of the seed chapter')
+    .argument('<file>', 'pcap or pcapng capture, optionally gzip-compressed; - reads standard input')
+    .requiredOption('--call <call-id>', 'Call-ID of the call to draw (see: sipscope calls FILE)')
+    .option('--legs', 'draw every correlated B2BUA leg in one diagram, the B2BUA in the middle')
+    .option('--format <format>', 'text (default) or mermaid')
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .addHelpText('after', `
+Examples:
+  $ sipscope flow captures/seed-chapter.pcap --call YWEwYjNlZTZjOWZjNDg3ZjU3MjQ3MTA1ZmQ1MDM5YmQ. --legs
+  $ sipscope flow call.pcap --call abc@host --format mermaid -o call.mmd`)
+    .action((file: string, o: Parameters<typeof flowCommand>[1]) => flowCommand(file, o));
+
+  modelOptions(p.command('auth'))
+    .description('every digest credential with its challenge and outcome, and why it fails')
+    .argument('<file>', 'pcap or pcapng capture, optionally gzip-compressed; - reads standard input')
+    .option('--json', 'write NDJSON, one object per credential')
+    .option('--wordlist <file>', 'audit weak passwords: find the wordlist entry that produces each digest')
+    .addHelpText('after', `
+Examples:
+  $ sipscope auth captures/seed-chapter.pcap --password 1234
+  $ sipscope auth capture.pcap --users users.csv --json
+  $ sipscope auth capture.pcap --wordlist /usr/share/wordlists/rockyou.txt`)
+    .action((file: string, o: Parameters<typeof authCommand>[1]) => authCommand(file, o));
+}

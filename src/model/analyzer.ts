@@ -1,0 +1,143 @@
+import type { SipPacket } from '../sip/index.js';
+import { AuthTracker, type AuthCheck } from './auth.js';
+import { DEFAULT_CORRELATION_HEADERS, LegCorrelator, type LegLink } from './legs.js';
+import type { Secrets } from './secrets.js';
+import { Session, type Observed } from './session.js';
+import { packetTime } from './transaction.js';
+
+export interface AnalyzerOptions {
+  /** Seconds a finished session is kept for late retransmissions (64·T1 = 32 s, RFC 3261 §17.1.1.2). */
+  lingerSec?: number;
+  /** Seconds of silence after which an unfinished session is given up. */
+  idleSec?: number;
+  secrets?: Secrets;
+  correlationHeaders?: string[];
+  /** Seconds between an a-leg INVITE reaching a B2BUA and its b-leg INVITE (default 10). */
+  legWindowSec?: number;
+  /** Called for every credential checked, as it is seen. */
+  onAuth?: (check: AuthCheck) => void;
+  /** Called for every message with what the model made of it. */
+  onObserved?: (o: Observed, s: Session) => void;
+}
+
+/** Calls that are legs of one call, emitted together; or a lone session. */
+export interface SessionGroup {
+  sessions: Session[];
+  links: LegLink[];
+}
+
+/**
+ * The dialog model over a stream of SIP messages: sessions by Call-ID with their transactions,
+ * credentials checked against challenges, B2BUA legs linked. A session is emitted once its
+ * story has ended and a linger has passed (or at the end of input), then dropped, so memory
+ * follows the open calls, not the capture size. Time is the capture's.
+ */
+export class Analyzer {
+  private readonly open = new Map<string, Session>();
+  private readonly auth: AuthTracker;
+  private readonly legs: LegCorrelator;
+  private readonly linger: number;
+  private readonly idle: number;
+  /** Sessions linked as legs share one group set. */
+  private readonly groups = new Map<Session, Set<Session>>();
+  private readonly linksOf = new Map<Session, LegLink[]>();
+  private now = 0;
+  private lastSweep = 0;
+  emitted = 0;
+
+  constructor(
+    private readonly emit: (g: SessionGroup) => void,
+    private readonly opts: AnalyzerOptions = {},
+  ) {
+    this.linger = opts.lingerSec ?? 32;
+    this.idle = opts.idleSec ?? 7200;
+    this.auth = new AuthTracker(opts.secrets);
+    this.legs = new LegCorrelator(
+      { correlationHeaders: opts.correlationHeaders ?? DEFAULT_CORRELATION_HEADERS, windowSec: opts.legWindowSec ?? 10 },
+      (id) => this.open.get(id),
+    );
+  }
+
+  get openSessions(): number {
+    return this.open.size;
+  }
+
+  packet(p: SipPacket): void {
+    const callId = p.msg.callId;
+    if (callId === undefined) return; // nothing to group it by; counted as malformed upstream
+    const t = packetTime(p);
+    if (t > this.now) this.now = t;
+    let s = this.open.get(callId);
+    if (!s) {
+      s = new Session(callId, p);
+      this.open.set(callId, s);
+    }
+    const firstInvite = s.kind === 'call' && p.msg.method === 'INVITE' && !p.msg.toTag && s.initialInvites.length === 0;
+    const o = s.add(p);
+    if (!o.retransmission) {
+      if (p.msg.isRequest) {
+        if (o.transaction) for (const c of this.auth.request(p, o.transaction.key)) {
+          s.auth.push(c);
+          this.opts.onAuth?.(c);
+        }
+      } else this.auth.response(p);
+      if (firstInvite) {
+        const link = this.legs.invite(s, p);
+        if (link) this.join(link);
+      }
+    }
+    this.opts.onObserved?.(o, s);
+    if (this.now - this.lastSweep >= 1) this.sweep();
+  }
+
+  /** End of input: everything still open is emitted as it stands. */
+  finish(): void {
+    this.sweep(true);
+  }
+
+  private join(link: LegLink): void {
+    const ga = this.groups.get(link.a) ?? new Set([link.a]);
+    const gb = this.groups.get(link.b) ?? new Set([link.b]);
+    for (const x of gb) ga.add(x);
+    for (const x of ga) this.groups.set(x, ga);
+    this.linksOf.set(link.b, [...(this.linksOf.get(link.b) ?? []), link]);
+    this.linksOf.set(link.a, [...(this.linksOf.get(link.a) ?? []), link]);
+  }
+
+  private ready(s: Session, all: boolean): boolean {
+    if (all) return true;
+    const quiet = this.now - s.lastTime;
+    return (s.finished && quiet > this.linger) || quiet > this.idle;
+  }
+
+  private sweep(all = false): void {
+    this.lastSweep = this.now;
+    const seen = new Set<Set<Session>>();
+    for (const s of this.open.values()) {
+      if (!this.ready(s, all)) continue;
+      const g = this.groups.get(s);
+      if (!g) {
+        this.release([s]);
+        continue;
+      }
+      if (seen.has(g)) continue;
+      seen.add(g);
+      // A linked group goes out only when every leg is done.
+      if ([...g].every((x) => this.ready(x, all))) this.release([...g]);
+    }
+  }
+
+  private release(members: Session[]): void {
+    const links = new Set<LegLink>();
+    for (const m of members) for (const l of this.linksOf.get(m) ?? []) links.add(l);
+    for (const m of members) {
+      this.open.delete(m.callId);
+      this.groups.delete(m);
+      this.linksOf.delete(m);
+    }
+    members.sort((a, b) => a.firstTime - b.firstTime);
+    for (const l of links) LegCorrelator.complete(l);
+    this.emitted += members.length;
+    this.emit({ sessions: members, links: [...links] });
+  }
+}

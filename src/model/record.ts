@@ -1,0 +1,183 @@
+import { parseNameAddr, parseUri, summarizeSdp, type SipPacket } from '../sip/index.js';
+import type { AuthCheck } from './auth.js';
+import { causeFromSipStatus, causeName, NORMAL_CLEARING, ORIGINATOR_CANCEL, q850FromReason } from './q850.js';
+import type { Session } from './session.js';
+import { packetTime, type Transaction } from './transaction.js';
+
+export type CallStatus = 'answered' | 'busy' | 'no_answer' | 'cancelled' | 'rejected' | 'failed' | 'in_progress';
+
+/** The columns of `export csv` and the keys of `calls --json`, in order. */
+export const RECORD_COLUMNS = [
+  'call_id', 'related_call_ids', 'leg', 'kind', 'from_user', 'from_display', 'to_user', 'request_uri',
+  'src', 'dst', 'transport', 'start_time', 'ring_time', 'answer_time', 'end_time', 'pdd_ms', 'duration_s',
+  'billsec', 'status', 'final_code', 'hangup_by', 'hangup_cause', 'q850_cause', 'auth_user', 'auth_result',
+  'auth_reason', 'user_agent', 'callee_user_agent', 'codecs', 'messages', 'retransmissions', 'forks',
+  'contact', 'expires', 'leg_confidence', 'leg_evidence',
+] as const;
+
+export type RecordColumn = (typeof RECORD_COLUMNS)[number];
+export type CallRecord = Record<RecordColumn, string | number | null>;
+
+/** ISO 8601 UTC with milliseconds. */
+export function isoMillis(t: number | undefined): string | null {
+  if (t === undefined) return null;
+  const d = new Date(Math.round(t * 1000));
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function endpoint(p: SipPacket, which: 'src' | 'dst'): string {
+  const m = p.meta;
+  const ip = which === 'src' ? m.src : m.dst;
+  const port = which === 'src' ? m.sport : m.dport;
+  return m.family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Codec names of the first audio stream in an SDP answer, e.g. "PCMU,telephone-event". */
+function answerCodecs(txs: Transaction[]): string | null {
+  for (const t of txs) {
+    const answer = t.responses.find((r) => r.msg.status >= 200 && r.msg.status < 300 && r.msg.hasSdp) ?? t.responses.find((r) => r.msg.hasSdp) ?? (t.ack?.msg.hasSdp ? t.ack : undefined);
+    const sdp = answer?.msg.sdp;
+    if (!sdp) continue;
+    const media = summarizeSdp(sdp).filter((m) => m.port !== 0);
+    if (!media.length) continue;
+    return media.map((m) => m.codecs.map((c) => c.split('/')[0]).join(',')).join(' ');
+  }
+  return null;
+}
+
+function authColumns(checks: AuthCheck[]): { user: string | null; result: string | null; reason: string | null } {
+  const real = checks.filter((c) => !c.copy);
+  const last = real[real.length - 1] ?? checks[checks.length - 1];
+  if (!last) return { user: null, result: null, reason: null };
+  return { user: last.credentials.username, result: last.result, reason: last.explanation.join('; ') || null };
+}
+
+function statusOf(inv: Transaction | undefined, cancelled: boolean): CallStatus {
+  if (!inv) return 'in_progress';
+  const s = inv.finalStatus;
+  if (s >= 200 && s < 300) return 'answered';
+  if (s === 0) return cancelled ? 'cancelled' : 'in_progress';
+  if (s === 487 || cancelled) return 'cancelled';
+  if (s === 486 || s === 600) return 'busy';
+  if (s === 408 || s === 480) return 'no_answer';
+  if (s === 401 || s === 403 || s === 407 || s === 404 || s === 603 || s === 488 || s === 606 || s === 604 || s === 484 || s === 485) return 'rejected';
+  return 'failed';
+}
+
+function empty(): CallRecord {
+  return Object.fromEntries(RECORD_COLUMNS.map((c) => [c, null])) as CallRecord;
+}
+
+/** The call record of a session (RFC 3261 §13–15 events turned into CDR fields). */
+export function buildRecord(s: Session, leg: string | null, related: string[], confidence: number | null, evidence: string[]): CallRecord {
+  const r = empty();
+  const first = s.observed.find((o) => o.packet.msg.isRequest)?.packet ?? s.observed[0]!.packet;
+  const invites = s.initialInvites;
+  const firstInvite = invites[0];
+  const lastInvite = invites[invites.length - 1];
+  const head = firstInvite?.request ?? first;
+  const from = head.msg.from;
+  r.call_id = s.callId;
+  r.related_call_ids = related.join(';') || null;
+  r.leg = leg;
+  r.kind = s.kind;
+  r.from_user = from ? parseUri(from.uri)?.user ?? null : null;
+  r.from_display = from?.display || null;
+  const to = head.msg.to;
+  r.to_user = to ? parseUri(to.uri)?.user ?? null : null;
+  r.request_uri = head.msg.isRequest ? head.msg.requestUri : null;
+  r.src = endpoint(head, 'src');
+  r.dst = endpoint(head, 'dst');
+  r.transport = head.transport;
+  r.start_time = isoMillis(packetTime(head));
+  r.messages = s.observed.length;
+  r.retransmissions = s.retransmissions;
+  r.user_agent = head.msg.get('user-agent') ?? null;
+  r.leg_confidence = confidence;
+  r.leg_evidence = evidence.join('; ') || null;
+  const auth = authColumns(s.auth);
+  r.auth_user = auth.user;
+  r.auth_result = auth.result;
+  r.auth_reason = auth.reason;
+  if (s.kind === 'call') fillCall(r, s, invites, firstInvite, lastInvite);
+  else fillOther(r, s);
+  return r;
+}
+
+function fillCall(r: CallRecord, s: Session, invites: Transaction[], firstInvite: Transaction | undefined, lastInvite: Transaction | undefined): void {
+  const start = firstInvite?.requestTime ?? s.firstTime;
+  const ring = invites.map((t) => t.responses.find((x) => x.msg.status >= 180 && x.msg.status < 190)).find(Boolean);
+  const answer = lastInvite?.responses.find((x) => x.msg.status >= 200 && x.msg.status < 300);
+  const bye = s.transactions.find((t) => t.method === 'BYE');
+  const cancel = s.transactions.find((t) => t.method === 'CANCEL');
+  const callerTag = firstInvite?.request.msg.fromTag;
+  const ringTime = ring ? packetTime(ring) : undefined;
+  const answerTime = answer ? packetTime(answer) : undefined;
+  const status = statusOf(lastInvite, cancel !== undefined && !answer);
+  r.status = status;
+  r.final_code = lastInvite?.finalStatus || null;
+  r.ring_time = isoMillis(ringTime);
+  r.answer_time = isoMillis(answerTime);
+  const callee = (answer ?? ring ?? lastInvite?.responses[lastInvite.responses.length - 1])?.msg;
+  r.callee_user_agent = callee ? callee.get('user-agent') ?? callee.get('server') ?? null : null;
+  const progress = ringTime ?? answerTime ?? lastInvite?.finalTime;
+  r.pdd_ms = progress !== undefined ? Math.round((progress - start) * 1000) : null;
+  r.forks = lastInvite ? lastInvite.dialogTags.length : 0;
+  r.codecs = answerCodecs(invites.slice().reverse());
+  let end: number | undefined;
+  let cause: number | undefined;
+  let reasonCause: number | undefined;
+  if (bye) {
+    end = bye.requestTime;
+    const byeMsg = bye.request.msg;
+    r.hangup_by = callerTag && byeMsg.fromTag === callerTag ? 'caller' : 'callee';
+    reasonCause = q850FromReason(byeMsg.getAll('reason'));
+    cause = reasonCause ?? NORMAL_CLEARING;
+  } else if (status === 'cancelled') {
+    end = cancel?.requestTime ?? lastInvite?.finalTime;
+    r.hangup_by = 'caller';
+    reasonCause = cancel ? q850FromReason(cancel.request.msg.getAll('reason')) : undefined;
+    cause = reasonCause ?? ORIGINATOR_CANCEL;
+  } else if (lastInvite && lastInvite.finalStatus >= 300) {
+    end = lastInvite.finalTime;
+    r.hangup_by = 'callee';
+    const final = lastInvite.responses.find((x) => x.msg.status === lastInvite.finalStatus);
+    reasonCause = final ? q850FromReason(final.msg.getAll('reason')) : undefined;
+    cause = reasonCause ?? causeFromSipStatus(lastInvite.finalStatus);
+  }
+  r.end_time = isoMillis(end);
+  if (cause !== undefined) {
+    r.hangup_cause = causeName(cause);
+    r.q850_cause = reasonCause ?? (cause < 128 ? cause : null);
+  }
+  if (end !== undefined) r.duration_s = round3(end - start);
+  if (end !== undefined && answerTime !== undefined) r.billsec = Math.max(0, Math.floor(end - answerTime)); // whole seconds, truncated as FreeSWITCH does
+}
+
+function fillOther(r: CallRecord, s: Session): void {
+  const txs = s.transactions.filter((t) => t.method !== 'ACK');
+  const last = txs[txs.length - 1];
+  const first = txs[0];
+  r.final_code = last?.finalStatus || null;
+  r.end_time = isoMillis(last?.finalTime);
+  if (first && last?.finalTime !== undefined) r.duration_s = round3(last.finalTime - first.requestTime);
+  const final = last?.finalStatus ?? 0;
+  if (s.kind === 'registration' && last) {
+    const req = last.request.msg;
+    const contact = req.values('contact')[0];
+    r.contact = contact ? parseNameAddr(contact).uri : null;
+    const ok = last.responses.find((x) => x.msg.status >= 200 && x.msg.status < 300)?.msg;
+    // The registrar's 200 lists the binding with the expiry it granted (§10.3 step 8).
+    const granted = ok?.values('contact').map(parseNameAddr).find((c) => c.uri === r.contact)?.params['expires'];
+    const asked = contact ? parseNameAddr(contact).params['expires'] : undefined;
+    const expires = granted ?? asked ?? ok?.get('expires') ?? req.get('expires');
+    r.expires = expires !== undefined && expires !== null && /^\d+$/.test(expires) ? Number(expires) : null;
+    r.status = final === 0 ? 'in_progress' : final < 300 ? (r.expires === 0 || contact === '*' ? 'unregistered' : 'registered') : final === 401 || final === 407 ? 'challenged' : 'failed';
+  } else {
+    r.status = final === 0 ? 'in_progress' : final < 300 ? 'ok' : 'failed';
+  }
+}

@@ -1,0 +1,107 @@
+import { transactionKey, type SipPacket } from '../sip/index.js';
+import type { AuthCheck } from './auth.js';
+import { Transaction, packetTime } from './transaction.js';
+
+export type SessionKind = 'call' | 'registration' | 'subscription' | 'message' | 'options' | 'publish' | 'refer' | 'info' | 'other';
+
+const KIND_OF_METHOD: Record<string, SessionKind> = {
+  INVITE: 'call',
+  ACK: 'call',
+  BYE: 'call',
+  CANCEL: 'call',
+  PRACK: 'call',
+  UPDATE: 'call',
+  REGISTER: 'registration',
+  SUBSCRIBE: 'subscription',
+  NOTIFY: 'subscription',
+  MESSAGE: 'message',
+  OPTIONS: 'options',
+  PUBLISH: 'publish',
+  REFER: 'refer',
+  INFO: 'info',
+};
+
+/** One message as the model sees it. */
+export interface Observed {
+  packet: SipPacket;
+  /** A copy of a request or response already seen (§17: absorbed by the transaction layer). */
+  retransmission: boolean;
+  transaction: Transaction | undefined;
+}
+
+/**
+ * Everything seen under one Call-ID while it is open: its messages in capture order, its
+ * transactions, and whether its story has ended (so the analyzer can emit it after a linger).
+ */
+export class Session {
+  readonly observed: Observed[] = [];
+  readonly transactions: Transaction[] = [];
+  private readonly byKey = new Map<string, Transaction>();
+  readonly firstTime: number;
+  lastTime: number;
+  kind: SessionKind;
+  retransmissions = 0;
+  finished = false;
+  readonly auth: AuthCheck[] = [];
+  /** Set by the leg correlator: the group this call belongs to. */
+  group: number | undefined;
+
+  constructor(
+    readonly callId: string,
+    first: SipPacket,
+  ) {
+    this.firstTime = packetTime(first);
+    this.lastTime = this.firstTime;
+    this.kind = KIND_OF_METHOD[first.msg.method] ?? 'other';
+  }
+
+  add(p: SipPacket): Observed {
+    const msg = p.msg;
+    this.lastTime = Math.max(this.lastTime, packetTime(p));
+    const key = transactionKey(msg);
+    let tx = key ? this.byKey.get(key) : undefined;
+    let retransmission = false;
+    if (msg.isRequest) {
+      if (tx && msg.method === 'ACK' && tx.method === 'INVITE') {
+        // The ACK for a non-2xx final response is part of the INVITE transaction (§17.1.1.3).
+        retransmission = tx.ack !== undefined;
+        if (!retransmission) tx.ack = p;
+      } else if (tx) {
+        retransmission = true;
+        tx.retransmissions++;
+      } else if (key) {
+        tx = new Transaction(key, p);
+        this.byKey.set(key, tx);
+        this.transactions.push(tx);
+      }
+    } else if (tx) {
+      retransmission = tx.response(p);
+    }
+    if (retransmission) this.retransmissions++;
+    const o: Observed = { packet: p, retransmission, transaction: tx };
+    this.observed.push(o);
+    if (!retransmission) this.finished = this.isFinished();
+    return o;
+  }
+
+  /** INVITE transactions that start a dialog (no To tag): the call attempts, in order. */
+  get initialInvites(): Transaction[] {
+    return this.transactions.filter((t) => t.method === 'INVITE' && !t.request.msg.toTag);
+  }
+
+  private isFinished(): boolean {
+    const last = this.transactions[this.transactions.length - 1];
+    switch (this.kind) {
+      case 'call': {
+        if (this.transactions.some((t) => t.method === 'BYE')) return true;
+        const invites = this.initialInvites;
+        const lastInvite = invites[invites.length - 1];
+        return lastInvite !== undefined && lastInvite.finalStatus >= 300;
+      }
+      case 'registration':
+        return last !== undefined && last.finalStatus >= 200 && last.finalStatus !== 401 && last.finalStatus !== 407;
+      default:
+        return last !== undefined && last.finalStatus >= 200 && last.finalStatus !== 401 && last.finalStatus !== 407;
+    }
+  }
+}

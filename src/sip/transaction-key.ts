@@ -1,0 +1,24 @@
+import type { SipMessage } from './message.js';
+
+/** RFC 3261 §8.1.1.7: branches that begin with this cookie are unique per transaction. */
+export const MAGIC_COOKIE = 'z9hG4bK';
+
+/**
+ * The key that matches requests and responses of one transaction, shared by the passive
+ * analyzer and the responder's transaction machines.
+ *
+ * RFC 3261 §17.2.3: with a magic-cookie branch, a request matches by top Via branch, sent-by and
+ * method, where ACK (for a non-2xx response) belongs to the INVITE transaction; a CANCEL is its
+ * own transaction. §17.1.3: a response matches by top Via branch, sent-by and CSeq method.
+ * Without the cookie (RFC 2543 peers), Call-ID, From tag, CSeq and the whole top Via decide.
+ */
+export function transactionKey(msg: SipMessage): string | undefined {
+  const via = msg.topVia;
+  const cseq = msg.cseq;
+  if (!cseq) return undefined;
+  const method = cseq.method === 'ACK' ? 'INVITE' : cseq.method;
+  const sentBy = via ? `${via.host.toLowerCase()}:${via.port ?? ''}` : '';
+  const branch = via?.branch;
+  if (branch && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}|${method}`;
+  return `2543|${msg.callId ?? ''}|${msg.fromTag ?? ''}|${cseq.seq}|${method}|${sentBy}|${branch ?? ''}`;
+}
