@@ -17,6 +17,7 @@ have kamailio || need+=(kamailio)
 have tcpdump || need+=(tcpdump)
 [ -x /usr/bin/time ] || need+=(time)
 have tmux || need+=(tmux)
+have sipcrack || need+=(sipcrack)
 if [ ${#need[@]} -eq 0 ]; then
   echo "install-peers: all peers present"
   exit 0
