@@ -20,6 +20,19 @@ export interface AnalyzerOptions {
   onObserved?: (o: Observed, s: Session) => void;
 }
 
+const CALL_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE']);
+
+/**
+ * Sessions are keyed by Call-ID and by what they are: some UAs (SIPp's branch scenarios, some
+ * phones) REGISTER and then call under one Call-ID, and those are two stories. In-dialog
+ * requests (INFO, REFER, NOTIFY, MESSAGE…) join the call they belong to.
+ */
+function sessionKey(callId: string, method: string, open: Map<string, Session>): string {
+  if (method === 'REGISTER') return `${callId}|reg`;
+  if (CALL_METHODS.has(method) || open.has(`${callId}|call`)) return `${callId}|call`;
+  return `${callId}|other`;
+}
+
 /** Calls that are legs of one call, emitted together; or a lone session. */
 export interface SessionGroup {
   sessions: Session[];
@@ -54,7 +67,7 @@ export class Analyzer {
     this.auth = new AuthTracker(opts.secrets);
     this.legs = new LegCorrelator(
       { correlationHeaders: opts.correlationHeaders ?? DEFAULT_CORRELATION_HEADERS, windowSec: opts.legWindowSec ?? 10 },
-      (id) => this.open.get(id),
+      (id) => this.open.get(`${id}|call`),
     );
   }
 
@@ -67,10 +80,11 @@ export class Analyzer {
     if (callId === undefined) return; // nothing to group it by; counted as malformed upstream
     const t = packetTime(p);
     if (t > this.now) this.now = t;
-    let s = this.open.get(callId);
+    const key = sessionKey(callId, p.msg.isRequest ? p.msg.method : p.msg.cseq?.method ?? '', this.open);
+    let s = this.open.get(key);
     if (!s) {
-      s = new Session(callId, p);
-      this.open.set(callId, s);
+      s = new Session(callId, p, key);
+      this.open.set(key, s);
     }
     const firstInvite = s.kind === 'call' && p.msg.method === 'INVITE' && !p.msg.toTag && s.initialInvites.length === 0;
     const o = s.add(p);
@@ -84,6 +98,9 @@ export class Analyzer {
       if (firstInvite) {
         const link = this.legs.invite(s, p);
         if (link) this.join(link);
+      } else if (s.kind === 'call' && o.transaction?.method === 'INVITE' && !o.transaction.request.msg.toTag) {
+        if (p.msg.isRequest && p.msg.method === 'INVITE') this.legs.awaiting(s, p);
+        else if (p.msg.status >= 200) this.legs.settled(s, p);
       }
     }
     this.opts.onObserved?.(o, s);
@@ -131,7 +148,8 @@ export class Analyzer {
     const links = new Set<LegLink>();
     for (const m of members) for (const l of this.linksOf.get(m) ?? []) links.add(l);
     for (const m of members) {
-      this.open.delete(m.callId);
+      this.legs.forget(m);
+      this.open.delete(m.key);
       this.groups.delete(m);
       this.linksOf.delete(m);
     }

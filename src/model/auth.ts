@@ -110,7 +110,10 @@ export class AuthTracker {
       copy = true;
       method = 'INVITE';
     }
-    if (m.method === 'INVITE') this.inviteCredentials.set(callId, fingerprint);
+    if (m.method === 'INVITE') {
+      if (this.inviteCredentials.size >= MAX_NONCES) this.inviteCredentials.delete(this.inviteCredentials.keys().next().value as string);
+      this.inviteCredentials.set(callId, fingerprint);
+    }
 
     const issued = this.issued.get(c.nonce);
     if (!issued) {

@@ -63,9 +63,12 @@ const ms = (s: number): string => `${Math.round(s * 1000)} ms`;
  * relayed in order, BYE propagated) is added when the group is complete.
  */
 export class LegCorrelator {
-  /** Calls by the IP address that received their first INVITE. */
-  private readonly byReceiver = new Map<string, Session[]>();
-  readonly links: LegLink[] = [];
+  /**
+   * Calls whose latest initial INVITE still awaits its final response, by the IP address that
+   * received it: only those can be waiting on a b-leg. Settled calls leave at once, so the sets
+   * stay as small as the number of calls ringing.
+   */
+  private readonly pending = new Map<string, Set<Session>>();
 
   constructor(
     private readonly opts: LegOptions,
@@ -86,30 +89,56 @@ export class LegCorrelator {
       }
     }
     if (!link) link = this.byBehaviour(b, p, t);
-    const list = this.byReceiver.get(p.meta.dst) ?? [];
-    list.push(b);
-    this.byReceiver.set(p.meta.dst, list);
-    if (link) this.links.push(link);
+    this.awaiting(b, p);
     return link;
   }
 
+  /** An initial INVITE (first or resent after a challenge) now awaits its final response. */
+  awaiting(s: Session, p: SipPacket): void {
+    let set = this.pending.get(p.meta.dst);
+    if (!set) {
+      set = new Set();
+      this.pending.set(p.meta.dst, set);
+    }
+    set.add(s);
+  }
+
+  /** The call's INVITE got its final response (or the call is gone): it bridges nothing new. */
+  settled(s: Session, p: SipPacket): void {
+    // A response travels back: the INVITE's receiver is its source.
+    const set = this.pending.get(p.meta.src);
+    if (set?.delete(s) && set.size === 0) this.pending.delete(p.meta.src);
+  }
+
+  forget(s: Session): void {
+    for (const [host, set] of this.pending) if (set.delete(s) && set.size === 0) this.pending.delete(host);
+  }
+
   private byBehaviour(b: Session, p: SipPacket, t: number): LegLink | undefined {
-    const candidates = this.byReceiver.get(p.meta.src);
+    const candidates = this.pending.get(p.meta.src);
     if (!candidates) return undefined;
     const bid = identity(p.msg);
     let best: { a: Session; score: number; evidence: string[]; gap: number } | undefined;
-    const keep: Session[] = [];
     for (const a of candidates) {
       const invites = a.initialInvites;
       const last = invites[invites.length - 1];
       if (!last) continue;
       const gap = t - last.requestTime;
-      if (gap > this.opts.windowSec * 4) continue; // too old to bridge anything now: forget it
-      keep.push(a);
+      if (gap > this.opts.windowSec * 4) {
+        candidates.delete(a); // unanswered for too long to be bridged now
+        continue;
+      }
       if (a === b || gap < 0 || gap > this.opts.windowSec || a.finished) continue;
+      const am = last.request.meta;
+      // The same UA sending again is a new call, not a bridge; nor does a B2BUA call itself.
+      if ((am.src === p.meta.src && am.sport === p.meta.sport) || (am.dst === p.meta.dst && am.dport === p.meta.dport)) continue;
       const aid = identity(last.request.msg);
       const evidence = [`${p.meta.src} received the a-leg INVITE and sent this INVITE ${ms(gap)} later`];
       let score = 0.35 * (1 - gap / this.opts.windowSec);
+      if (am.dport === p.meta.sport) {
+        score += 0.05;
+        evidence.push(`sent from the port that received the a-leg (${p.meta.sport})`);
+      }
       const caller = intersects(aid.callerUsers, bid.callerUsers);
       if (caller) {
         score += 0.25;
@@ -127,7 +156,6 @@ export class LegCorrelator {
       if (!caller && !callee) continue;
       if (!best || score > best.score || (score === best.score && gap < best.gap)) best = { a, score, evidence, gap };
     }
-    this.byReceiver.set(p.meta.src, keep);
     if (!best || best.score < 0.45) return undefined;
     return { a: best.a, b, confidence: best.score, evidence: best.evidence };
   }

@@ -49,10 +49,12 @@ export class Session {
   constructor(
     readonly callId: string,
     first: SipPacket,
+    /** The analyzer's key: Call-ID and what kind of story it is. */
+    readonly key: string = callId,
   ) {
     this.firstTime = packetTime(first);
     this.lastTime = this.firstTime;
-    this.kind = KIND_OF_METHOD[first.msg.method] ?? 'other';
+    this.kind = KIND_OF_METHOD[first.msg.isRequest ? first.msg.method : first.msg.cseq?.method ?? ''] ?? 'other';
   }
 
   add(p: SipPacket): Observed {
