@@ -52,7 +52,14 @@ export async function captureCommand(opts: CaptureOptions): Promise<void> {
     writer?.write(frame);
     extractor.frame(frame);
   });
-  if (opts.write) writer = new PcapWriter(opts.write, session.linktype);
+  if (opts.write) {
+    try {
+      writer = new PcapWriter(opts.write, session.linktype);
+    } catch (e) {
+      session.close(); // an open capture keeps the process alive: close it before reporting
+      throw e;
+    }
+  }
   process.stderr.write(`sipscope: capturing on ${session.device}${opts.filter ? ` (filter: ${opts.filter})` : ''}; Ctrl-C stops\n`);
   const timer = duration !== undefined ? setTimeout(stop, duration * 1000) : undefined;
   const onSignal = (): void => stop();

@@ -3,12 +3,20 @@ import { SipscopeError } from '../capture/index.js';
 import { captureCommand, interfacesCommand } from './live.js';
 import { messagesCommand } from './messages.js';
 import { statsCommand } from './stats.js';
+import { addModelCommands } from './model-commands.js';
 
 function program(): Command {
   const p = new Command('sipscope')
     .description('Every SIP message, transaction, dialog and call out of a capture or live traffic.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    // Usage errors are one line on stderr, like every other sipscope error. Commander's message
+    // ("error: unknown command 'x'", sometimes with "\n(Did you mean ...?)") is folded into it;
+    // subcommands created below inherit this output configuration.
+    .configureOutput({
+      outputError: (str, write) =>
+        write(`sipscope: ${str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (run with --help for usage)\n`),
+    })
+    .allowExcessArguments(false) // `stats a.pcap b.pcap` is an error, not a silent "a.pcap only"
     .exitOverride();
 
   p.command('messages')
@@ -53,11 +61,18 @@ Examples:
   $ sipscope capture -i lo -f "udp port 5060"
   $ sipscope capture -i eth0 -w calls.pcap --duration 60`)
     .action((opts: { interface: string; filter?: string; write?: string; count?: string; duration?: string; json?: boolean }) => captureCommand(opts));
+  addModelCommands(p);
   return p;
 }
 
 /** Entry point: exit 0 on success, 1 on a usage error or unusable input, one line on stderr. */
 export async function main(argv: string[]): Promise<void> {
+  // Help, version and command output all survive `sipscope … | head` (Output does the same for
+  // its own stream; commander writes help straight to process.stdout).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   try {
     await program().parseAsync(argv);
   } catch (err) {
