@@ -3,6 +3,7 @@ import { authCommand } from './auth.js';
 import { callsCommand } from './calls.js';
 import { exportCsvCommand } from './export.js';
 import { flowCommand } from './flow.js';
+import { serveCommand } from './serve.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -41,12 +42,13 @@ Examples:
     .argument('<file>', 'pcap or pcapng capture, optionally gzip-compressed; - reads standard input')
     .requiredOption('--call <call-id>', 'Call-ID of the call to draw (see: sipscope calls FILE)')
     .option('--legs', 'draw every correlated B2BUA leg in one diagram, the B2BUA in the middle')
-    .option('--format <format>', 'text (default) or mermaid')
+    .option('--format <format>', 'text (default), mermaid, svg (a picture) or html (the picture, with each message\'s SDP and raw text on hover)')
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .addHelpText('after', `
 Examples:
   $ sipscope flow captures/seed-chapter.pcap --call YWEwYjNlZTZjOWZjNDg3ZjU3MjQ3MTA1ZmQ1MDM5YmQ. --legs
-  $ sipscope flow call.pcap --call abc@host --format mermaid -o call.mmd`)
+  $ sipscope flow call.pcap --call abc@host --format mermaid -o call.mmd
+  $ sipscope flow call.pcap --call abc@host --legs --format html -o call.html`)
     .action((file: string, o: Parameters<typeof flowCommand>[1]) => flowCommand(file, o));
 
   modelOptions(p.command('auth'))
@@ -60,4 +62,27 @@ Examples:
   $ sipscope auth capture.pcap --users users.csv --json
   $ sipscope auth capture.pcap --wordlist /usr/share/wordlists/rockyou.txt`)
     .action((file: string, o: Parameters<typeof authCommand>[1]) => authCommand(file, o));
+
+  p.command('serve')
+    .description('a registrar with digest auth and a B2BUA that behaves like the seed chapter\'s FreeSWITCH')
+    .option('--listen <spec>', 'where to listen: udp:HOST:PORT,tcp:HOST:PORT', 'udp:127.0.0.1:5060,tcp:127.0.0.1:5060')
+    .option('--users <file>', 'CSV of username,password[,realm] (or username,realm,ha1): who may register and call')
+    .option('--realm <realm>', 'digest realm (default: the first listen address)')
+    .option('--auth-calls', 'challenge INVITEs with 407 too, as FreeSWITCH does')
+    .option('--algorithms <list>', 'digest algorithms offered, strongest first (default MD5)')
+    .option('--ring-timeout <seconds>', 'no-answer timeout for bridged calls (default 60)')
+    .option('--min-expires <seconds>', 'shortest registration accepted; shorter ones get 423 (default 60)')
+    .option('--max-expires <seconds>', 'longest registration granted (default 7200)')
+    .option('--record <file.pcap>', 'write every message sent and received, with real addresses')
+    .option('--cdr <file.csv>', 'write call records with the columns of `sipscope export csv`')
+    .option('--state <dir>', 'keep registrations in this directory, so a restart loses none')
+    .option('--xcid', 'add X-CID with the a-leg Call-ID to b-leg INVITEs (for analyzers)')
+    .option('--json', 'log one JSON object per transaction')
+    .option('--quiet', 'no transaction log')
+    .addHelpText('after', `
+Examples:
+  $ printf 'alice,1234\\nbob,1234\\n' > users.csv
+  $ sipscope serve --users users.csv --auth-calls --record calls.pcap --cdr calls.csv
+  $ sipscope serve --listen udp:127.0.0.1:5070 --users users.csv --state ./state`)
+    .action((o: Parameters<typeof serveCommand>[0]) => serveCommand(o));
 }

@@ -1,5 +1,5 @@
 import {
-  credentialsMatch, isDigestAlgorithm, parseChallenge, parseCredentials, parseUri,
+  credentialsMatch, isDigestAlgorithm, parseChallenge, parseCredentials, uriEquals,
   type Challenge, type Credentials, type DigestAlgorithm, type SipPacket,
 } from '../sip/index.js';
 import type { Secrets } from './secrets.js';
@@ -48,14 +48,6 @@ interface NonceUse {
 }
 
 const MAX_NONCES = 200_000;
-
-function sameUri(a: string, b: string): boolean {
-  if (a === b) return true;
-  const x = parseUri(a);
-  const y = parseUri(b);
-  if (!x || !y) return false;
-  return x.scheme === y.scheme && x.user === y.user && x.host === y.host && (x.port ?? 0) === (y.port ?? 0);
-}
 
 /**
  * Ties every credential to the challenge it answers (by nonce) and checks it: the password when
@@ -130,7 +122,7 @@ export class AuthTracker {
         explanation.push(`algorithm ${c.algorithm} differs from the challenge's ${ch.algorithm}`);
       }
     }
-    if (!copy && !sameUri(c.uri, m.requestUri)) {
+    if (!copy && !uriEquals(c.uri, m.requestUri)) {
       findings.push('uri-mismatch');
       explanation.push(`digest uri "${c.uri}" differs from the Request-URI "${m.requestUri}"`);
     }

@@ -90,3 +90,11 @@ export function uriAddress(u: Uri): string {
   const hp = u.port ? `${u.host}:${u.port}` : u.host;
   return u.user ? `${u.user}@${hp}` : hp;
 }
+
+/** Loose URI equality for digest checks: same scheme, user, host and port (RFC 3261 §19.1.4 in spirit). */
+export function uriEquals(a: string, b: string): boolean {
+  if (a === b) return true;
+  const x = parseUri(a);
+  const y = parseUri(b);
+  return !!x && !!y && x.scheme === y.scheme && x.user === y.user && x.host === y.host && (x.port ?? 0) === (y.port ?? 0);
+}
