@@ -11,6 +11,7 @@ export class NonceIssuer {
   private readonly secret: Buffer;
   /** Seen nonce counts per nonce, bounded: the oldest nonces are forgotten first. */
   private readonly counts = new Map<string, Set<string>>();
+  private salt = randomBytes(4).readUInt32LE(0);
 
   constructor(
     private readonly ttlMs: number,
@@ -25,8 +26,9 @@ export class NonceIssuer {
     return createHmac('sha256', this.secret).update(`${stamp}:${realm}`).digest('base64url').slice(0, 22);
   }
 
+  /** `stamp-salt.mac`: the salt makes every nonce unique, even many within one millisecond. */
   issue(realm: string): string {
-    const stamp = this.now().toString(16);
+    const stamp = `${this.now().toString(16)}-${(this.salt++ >>> 0).toString(36)}`;
     return `${stamp}.${this.mac(stamp, realm)}`;
   }
 
@@ -37,7 +39,7 @@ export class NonceIssuer {
     const want = Buffer.from(this.mac(stamp, realm));
     const got = Buffer.from(nonce.slice(dot + 1));
     if (want.length !== got.length || !timingSafeEqual(want, got)) return 'forged';
-    const issued = parseInt(stamp, 16);
+    const issued = parseInt(stamp.split('-')[0]!, 16);
     if (!Number.isFinite(issued) || this.now() - issued > this.ttlMs) return 'stale';
     return 'valid';
   }
