@@ -21,8 +21,11 @@ export interface RecordParser {
   recordSize(buf: Buffer, off: number): number;
   /** Handle one complete record. */
   record(buf: Buffer, off: number, size: number, fileOffset: number): void;
-  /** Look for the next plausible record start in buf[from..]; -1 if none (keep the tail). */
-  resync(buf: Buffer, from: number): number;
+  /**
+   * Look for the next plausible record start in buf[from..]; -1 if none (keep the tail).
+   * `base` is the file offset of buf[0], for formats whose records are aligned in the file.
+   */
+  resync(buf: Buffer, from: number, base: number): number;
 }
 
 export class PcapRecords implements RecordParser {
@@ -44,8 +47,9 @@ export class PcapRecords implements RecordParser {
     const magic = this.le ? magicLE : header.readUInt32BE(0);
     this.nanos = magic === PCAP_MAGIC_NS;
     this.snaplen = this.u32(header, 16);
-    // The FCS-length bits share the link-type field (pcap-savefile(5) "LinkType and additional information").
-    this.linktype = this.u32(header, 20) & 0x0fffffff;
+    // The FCS-length bits and their P flag share the link-type field (pcap-savefile(5) "LinkType
+    // and additional information"); libpcap's LT_LINKTYPE() keeps the low 26 bits.
+    this.linktype = this.u32(header, 20) & 0x03ffffff;
   }
 
   private u32(buf: Buffer, off: number): number {
@@ -77,20 +81,31 @@ export class PcapRecords implements RecordParser {
   /**
    * After a corrupt header: the next offset whose header looks like a record (time within a day
    * of the last good one, sane lengths). Records are not aligned, so every byte is a candidate.
+   * Before any good record there is no time to compare with: the candidate's own successor
+   * must then agree with it instead (when the buffer holds it).
    */
   resync(buf: Buffer, from: number): number {
-    const limit = Math.max(this.snaplen, 65535);
     for (let off = from; off + 16 <= buf.length; off++) {
-      const sec = this.u32(buf, off);
-      if (Math.abs(sec - this.lastSec) > 86400) continue;
-      const usec = this.u32(buf, off + 4);
-      if (usec >= (this.nanos ? 1e9 : 1e6)) continue;
-      const caplen = this.u32(buf, off + 8);
-      const origLen = this.u32(buf, off + 12);
-      if (caplen === 0 || caplen > limit || origLen < caplen || origLen > MAX_RECORD) continue;
-      return off;
+      if (this.index > 0) {
+        if (this.plausible(buf, off, this.lastSec)) return off;
+        continue;
+      }
+      if (!this.plausible(buf, off, -1)) continue;
+      const next = off + 16 + this.u32(buf, off + 8);
+      if (next + 16 > buf.length || this.plausible(buf, next, this.u32(buf, off))) return off;
     }
     return -1;
+  }
+
+  /** Could a record header start at `off`? `nearSec` < 0: any time. */
+  private plausible(buf: Buffer, off: number, nearSec: number): boolean {
+    const sec = this.u32(buf, off);
+    if (nearSec >= 0 && Math.abs(sec - nearSec) > 86400) return false;
+    const usec = this.u32(buf, off + 4);
+    if (usec >= (this.nanos ? 1e9 : 1e6)) return false;
+    const caplen = this.u32(buf, off + 8);
+    const origLen = this.u32(buf, off + 12);
+    return caplen > 0 && caplen <= Math.max(this.snaplen, 65535) && origLen >= caplen && origLen <= MAX_RECORD;
   }
 
   warnBad(offset: number): void {

@@ -55,13 +55,13 @@ export class PcapngBlocks implements RecordParser {
     }
     const len = this.u32(buf, off + 4);
     if (len < 12 || len % 4 !== 0 || len > MAX_BLOCK) return -1;
+    // Once the whole block is here, its trailing copy of the length must agree: a length that is
+    // plausible but wrong would otherwise swallow the blocks after it.
+    if (off + len <= buf.length && this.u32(buf, off + len - 4) !== len) return -1;
     return len;
   }
 
   record(buf: Buffer, off: number, size: number, fileOffset: number): void {
-    if (this.u32(buf, off + size - 4) !== size) {
-      this.warn({ code: 'bad-block', message: `pcapng block at byte ${fileOffset} has mismatched trailing length`, offset: fileOffset });
-    }
     const type = this.u32(buf, off);
     switch (type) {
       case PCAPNG_SHB:
@@ -85,9 +85,11 @@ export class PcapngBlocks implements RecordParser {
         return;
       }
       case SPB: {
-        // No time stamp and no interface id: interface 0, captured length bounded by the block.
+        // No time stamp and no interface id: interface 0. The captured length is the original
+        // length cut to interface 0's snaplen (the block's padding is not packet data).
         const origLen = this.u32(buf, off + 8);
-        const caplen = Math.min(origLen, size - 16);
+        const snaplen = this.ifaces[0]?.snaplen || Infinity;
+        const caplen = Math.min(origLen, snaplen, size - 16);
         this.emit(0, -1, -1, buf.subarray(off + 12, off + 12 + caplen), origLen, fileOffset);
         return;
       }
@@ -114,9 +116,8 @@ export class PcapngBlocks implements RecordParser {
         iface.unitsPerSec = v & 0x80 ? 1n << BigInt(v & 0x7f) : 10n ** BigInt(v);
         iface.micro = iface.unitsPerSec === 1000000n;
       } else if (code === 14 && len >= 8) {
-        const first = this.u32(buf, p + 4);
-        const second = this.u32(buf, p + 8);
-        iface.offsetSec = this.le ? second * 4294967296 + first : first * 4294967296 + second;
+        // if_tsoffset is a signed 64-bit count of seconds.
+        iface.offsetSec = Number(this.le ? buf.readBigInt64LE(p + 4) : buf.readBigInt64BE(p + 4));
       }
       p += 4 + ((len + 3) & ~3);
     }
@@ -149,9 +150,12 @@ export class PcapngBlocks implements RecordParser {
     this.sink({ tsSec: sec, tsNsec: nsec, linktype: iface.linktype, data, origLen, index: ++this.index, offset: fileOffset });
   }
 
-  /** Blocks are 4-byte aligned and end with their own length: a strong check for resynchronising. */
-  resync(buf: Buffer, from: number): number {
-    for (let off = (from + 3) & ~3; off + 12 <= buf.length; off += 4) {
+  /**
+   * Blocks are 4-byte aligned in the file and end with their own length: a strong check for
+   * resynchronising. `base` is the file offset of buf[0], which need not be aligned.
+   */
+  resync(buf: Buffer, from: number, base: number): number {
+    for (let off = from + ((4 - ((base + from) & 3)) & 3); off + 12 <= buf.length; off += 4) {
       const type = this.u32(buf, off);
       if (!KNOWN_BLOCKS.has(type) && type !== PCAPNG_SHB) continue;
       const len = this.u32(buf, off + 4);

@@ -1,11 +1,13 @@
 import { createReadStream, promises as fsp } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { SipscopeError } from './errors.js';
 import { RecordStream, type CaptureFormat } from './record-stream.js';
 import type { CaptureWarning, FrameSink } from './types.js';
 
 const CHUNK = 1 << 20;
+/** Compressed bytes kept from the start of a gzip input, to salvage what precedes damage in it. */
+const SALVAGE_LIMIT = 4 << 20;
 
 export interface ReadOptions {
   onWarning?: (w: CaptureWarning) => void;
@@ -63,7 +65,13 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadOptio
   try {
     const first = await it.next();
     if (!first.done) {
-      const head = first.value;
+      let head = first.value;
+      // A pipe may hand over a single byte first: the gzip magic needs two.
+      while (head.length < 2) {
+        const more = await it.next();
+        if (more.done) break;
+        head = Buffer.concat([head, more.value]);
+      }
       compressed = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
       if (compressed) {
         consumed = await pumpGunzip(head, it, records, async (n) => {
@@ -107,32 +115,94 @@ async function pumpGunzip(
   warn: (w: CaptureWarning) => void,
 ): Promise<number> {
   const gunzip = createGunzip({ chunkSize: CHUNK });
+  // Decompressed bytes go to the records as zlib produces them: when the stream then fails (a
+  // cut or damaged file), everything decompressed before the failure has been read. Backpressure
+  // is per input chunk: progress() (where output is flushed) is awaited after each one.
+  let failure: unknown;
+  gunzip.on('data', (out: Buffer) => {
+    if (failure !== undefined) return;
+    try {
+      records.push(out);
+    } catch (err) {
+      failure = err;
+      gunzip.destroy();
+    }
+  });
+  const finished = new Promise<Error | undefined>((resolve) => {
+    gunzip.once('end', () => resolve(undefined));
+    gunzip.once('error', (e) => resolve(e));
+    gunzip.once('close', () => resolve(undefined));
+  });
   let fed = 0;
-  const feed = async (): Promise<void> => {
+  let inputDone = false;
+  const kept: Buffer[] = [];
+  try {
     let chunk: Buffer | undefined = head;
-    while (chunk) {
+    while (chunk && !gunzip.destroyed) {
       fed += chunk.length;
-      if (!gunzip.write(chunk)) await new Promise<void>((r) => gunzip.once('drain', r));
+      if (fed <= SALVAGE_LIMIT) kept.push(chunk);
+      else kept.length = 0;
+      // A failing stream never drains: stop waiting when it ends either way.
+      if (!gunzip.write(chunk)) await Promise.race([new Promise((r) => gunzip.once('drain', r)), finished]);
+      if (gunzip.destroyed) break;
+      await progress(fed);
       const next = await it.next();
+      inputDone = next.done === true;
       chunk = next.done ? undefined : next.value;
     }
-    gunzip.end();
-  };
-  const feeding = feed().catch((err: unknown) => gunzip.destroy(err as Error));
-  try {
-    for await (const out of gunzip) {
-      records.push(out as Buffer);
-      await progress(fed);
+    if (!gunzip.destroyed) {
+      // Get out all that the input decodes to before end(): on a cut stream end() fails, and zlib
+      // drops the output of the step that fails.
+      await Promise.race([new Promise((r) => gunzip.flush(zlibConstants.Z_SYNC_FLUSH, () => r(undefined))), finished]);
+      gunzip.end();
     }
-  } catch (err) {
-    // A gzip file cut short still yields everything decompressed so far.
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERROR' || /unexpected end/i.test(e.message)) {
-      warn({ code: 'truncated-record', message: `gzip stream is damaged or cut short after ${records.bytes} decompressed bytes: ${e.message}`, offset: records.bytes });
-    } else {
-      throw err;
+    const err = await finished;
+    if (failure !== undefined) throw failure;
+    if (err) {
+      // A gzip file cut short or damaged still yields everything decompressed before the damage.
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERROR' || /unexpected end/i.test(e.message)) {
+        // zlib drops the output of the step that failed: decode again what came before the damage
+        // (a stream merely cut short lost nothing: the flush above got it all).
+        if (e.code === 'Z_DATA_ERROR' && fed <= SALVAGE_LIMIT) {
+          const out = salvageGzip(Buffer.concat(kept));
+          if (out.length > records.bytes) records.push(out.subarray(records.bytes));
+        }
+        warn({ code: 'truncated-record', message: `gzip stream is damaged or cut short after ${records.bytes} decompressed bytes: ${e.message}`, offset: records.bytes });
+      } else {
+        throw err;
+      }
     }
+    await progress(fed);
+  } finally {
+    gunzip.destroy();
+    if (!inputDone) await it.return?.(); // stopped early: close the input
   }
-  await feeding;
   return fed;
+}
+
+/**
+ * What a damaged gzip stream decodes to before its damage: the output of its longest prefix that
+ * decodes without error (found by bisection; prefixes up to the damage all decode).
+ */
+function salvageGzip(z: Buffer): Buffer {
+  const decode = (n: number): Buffer | undefined => {
+    try {
+      return gunzipSync(z.subarray(0, n), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch {
+      return undefined;
+    }
+  };
+  let lo = 0;
+  let best: Buffer = Buffer.alloc(0);
+  let hi = z.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    const out = decode(mid);
+    if (out) {
+      lo = mid;
+      best = out;
+    } else hi = mid - 1;
+  }
+  return best;
 }

@@ -104,7 +104,7 @@ export class RecordStream {
     const parser = this.parser!;
     for (;;) {
       if (this.resyncing) {
-        const next = parser.resync(buf, off);
+        const next = parser.resync(buf, off, base);
         if (next < 0) {
           // Keep a tail long enough to hold a header that straddles the chunk boundary.
           const keepFrom = Math.max(off, buf.length - parser.headerSize);
@@ -122,6 +122,7 @@ export class RecordStream {
         this.warn({ code: 'bad-record-length', message: `corrupt record header at byte ${base + off}`, offset: base + off });
         this.resyncing = true;
         this.resyncFrom = base + off;
+        this.skippedBytes += 1;
         off += 1;
         continue;
       }

@@ -30,6 +30,8 @@ export class FrameDecoder {
   private readonly fragments: Reassembler;
   private readonly link: LinkResult = { type: 0, offset: 0 };
   private frame!: Frame;
+  /** Set by extensionHeaders(): the protocol after the headers it skipped. */
+  private nextHeader = 0;
 
   constructor(
     private readonly handler: TransportHandler,
@@ -130,42 +132,57 @@ export class FrameDecoder {
     if (buf[off]! >> 4 !== 6) return c.drop('bad-ip-header');
     c.ipv6++;
     const plen = buf.readUInt16BE(off + 4);
-    let end = plen === 0 ? buf.length : Math.min(buf.length, off + 40 + plen);
+    const end = plen === 0 ? buf.length : Math.min(buf.length, off + 40 + plen);
     let next = buf[off + 6]!;
     const src = ipv6String(buf, off + 8);
     const dst = ipv6String(buf, off + 24);
-    let p = off + 40;
-    let frag: { offset: number; more: boolean; id: number } | undefined;
-    // Extension headers (RFC 8200 §4): hop-by-hop, routing, destination options, fragment, AH.
+    // Extension headers (RFC 8200 §4) up to a fragment header: what follows that belongs to the
+    // fragmentable part, which may itself start with more headers (destination options, AH).
+    let p = this.extensionHeaders(buf, off + 40, end, next);
+    if (p < 0) return c.drop('truncated-ip');
+    next = this.nextHeader;
+    let payload = buf.subarray(p, end);
+    if (next === 44) {
+      if (end - p < 8) return c.drop('truncated-ip');
+      const field = buf.readUInt16BE(p + 2);
+      const fragOffset = field & 0xfff8;
+      const more = (field & 1) === 1;
+      next = buf[p]!;
+      payload = buf.subarray(p + 8, end);
+      if (more || fragOffset) {
+        const whole = this.fragments.add(`6|${src}|${dst}|${buf.readUInt32BE(p + 4)}`, fragOffset, more, payload, this.frame.tsSec);
+        if (!whole) return;
+        payload = whole;
+      }
+      p = this.extensionHeaders(payload, 0, payload.length, next);
+      if (p < 0) return c.drop('truncated-ip');
+      next = this.nextHeader;
+      payload = payload.subarray(p);
+    }
+    this.l4(next, payload, 0, payload.length, src, dst, 6, depth);
+  }
+
+  /**
+   * Skips hop-by-hop, routing, destination-options and AH headers from `p`; stops at a fragment
+   * header or the upper layer, whose protocol is left in `nextHeader`. -1 when they run past `end`.
+   */
+  private extensionHeaders(buf: Buffer, p: number, end: number, next: number): number {
     for (;;) {
       if (next === 0 || next === 43 || next === 60) {
-        if (end - p < 8) return c.drop('truncated-ip');
+        if (end - p < 8) return -1;
         const nh = buf[p]!;
         p += (buf[p + 1]! + 1) * 8;
         next = nh;
-      } else if (next === 44) {
-        if (end - p < 8) return c.drop('truncated-ip');
-        const field = buf.readUInt16BE(p + 2);
-        frag = { offset: field & 0xfff8, more: (field & 1) === 1, id: buf.readUInt32BE(p + 4) };
-        next = buf[p]!;
-        p += 8;
-        if (frag.offset !== 0) break; // later fragments carry no further headers
       } else if (next === 51) {
-        if (end - p < 8) return c.drop('truncated-ip');
+        if (end - p < 8) return -1;
         const nh = buf[p]!;
         p += (buf[p + 1]! + 2) * 4;
         next = nh;
       } else break;
-      if (p > end) return c.drop('truncated-ip');
+      if (p > end) return -1;
     }
-    let payload = buf.subarray(p, end);
-    if (frag && (frag.more || frag.offset)) {
-      const whole = this.fragments.add(`6|${src}|${dst}|${frag.id}`, frag.offset, frag.more, payload, this.frame.tsSec);
-      if (!whole) return;
-      payload = whole;
-      end = whole.length;
-    }
-    this.l4(next, payload, 0, payload.length, src, dst, 6, depth);
+    this.nextHeader = next;
+    return p;
   }
 
   private meta(src: string, dst: string, sport: number, dport: number, family: 4 | 6): PacketMeta {
@@ -266,4 +283,4 @@ export class FrameDecoder {
   }
 }
 
-const KNOWN_LINK: Record<number, true> = { 0: true, 1: true, 9: true, 12: true, 14: true, 50: true, 101: true, 108: true, 113: true, 228: true, 229: true, 276: true };
+const KNOWN_LINK: Record<number, true> = { 0: true, 1: true, 9: true, 12: true, 14: true, 50: true, 51: true, 101: true, 108: true, 113: true, 228: true, 229: true, 276: true };

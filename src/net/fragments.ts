@@ -44,6 +44,13 @@ export class Reassembler {
   /** Adds a fragment; returns the whole payload when this fragment completes it. */
   add(key: string, offset: number, more: boolean, data: Buffer, tsSec: number): Buffer | undefined {
     this.sweep(tsSec);
+    const end = offset + data.length;
+    if (end > this.limits.maxBytes) {
+      // Checked before a slot is taken, so an oversized datagram never evicts a good one.
+      this.open.delete(key);
+      this.counters.drop('fragment-overflow');
+      return undefined;
+    }
     let p = this.open.get(key);
     if (!p) {
       if (this.open.size >= this.limits.maxOpen) {
@@ -53,12 +60,6 @@ export class Reassembler {
       }
       p = { pieces: [], total: -1, bytes: 0, firstSec: tsSec };
       this.open.set(key, p);
-    }
-    const end = offset + data.length;
-    if (end > this.limits.maxBytes) {
-      this.open.delete(key);
-      this.counters.drop('fragment-overflow');
-      return undefined;
     }
     if (!more) p.total = end;
     for (const q of p.pieces) {

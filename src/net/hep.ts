@@ -49,6 +49,10 @@ function decodeV3(buf: Buffer, outer: PacketMeta): HepResult | undefined {
     const type = buf.readUInt16BE(p + 2);
     const len = buf.readUInt16BE(p + 4);
     if (len < 6 || p + len > total) return undefined;
+    if (buf.readUInt16BE(p) !== 0) {
+      p += len; // a vendor's own chunk: its type numbers are not the generic ones below
+      continue;
+    }
     const v = p + 6;
     const vlen = len - 6;
     switch (type) {
@@ -115,10 +119,15 @@ function decodeV2(buf: Buffer, outer: PacketMeta): HepResult | undefined {
     meta.src = ipv6String(buf, 8);
     meta.dst = ipv6String(buf, 24);
   }
-  // v2 appends a time header (sec, usec, capture id) after the addresses.
-  if (version === 2 && hl >= ipEnd + 8) {
+  // v2 appends a time header (sec, usec, capture id; 12 bytes with padding, sender's byte order)
+  // after the addresses. captagent and Kamailio's siptrace leave it out of the length byte, so
+  // the payload starts after it; a length byte that already covers it is accepted too.
+  let start = hl;
+  if (version === 2) {
+    if (hl === ipEnd) start += 12;
+    if (start > buf.length) return undefined;
     meta.tsSec = buf.readUInt32LE(ipEnd);
     meta.tsNsec = (buf.readUInt32LE(ipEnd + 4) % 1000000) * 1000;
   }
-  return { meta, transport: transportOf(buf[3]!), payload: buf.subarray(hl), payloadType: 0 };
+  return { meta, transport: transportOf(buf[3]!), payload: buf.subarray(start), payloadType: 0 };
 }

@@ -110,6 +110,10 @@ export function linkHeader(linktype: number, buf: Buffer, out: LinkResult): void
       out.type = afToEthertype(buf.readUInt32BE(0));
       out.offset = 4;
       return;
+    case LINKTYPE_PPP_ETHER:
+      // PPPoE session header (RFC 2516) with no Ethernet header before it.
+      out.type = ETH_PPPOE;
+      return;
     case LINKTYPE_PPP:
     case LINKTYPE_PPP_HDLC: {
       // Optional HDLC address/control bytes 0xff 0x03 before the protocol field.

@@ -40,6 +40,8 @@ interface Direction {
   sink: StreamSink;
   lastSec: number;
   closed: boolean;
+  /** Sequence number of a FIN seen before all the bytes it follows, -1 if none. */
+  finAt: number;
 }
 
 /** Signed distance a - b in 32-bit sequence space (RFC 9293 §3.4 modular arithmetic). */
@@ -78,13 +80,14 @@ export class TcpReassembler {
       const a = `${seg.src}|${seg.sport}`;
       const b = `${seg.dst}|${seg.dport}`;
       const connection = a < b ? `${a}|${b}` : `${b}|${a}`;
-      d = { next: -1, held: [], heldBytes: 0, sink: this.factory(seg, connection), lastSec: seg.tsSec, closed: false };
+      d = { next: -1, held: [], heldBytes: 0, sink: this.factory(seg, connection), lastSec: seg.tsSec, closed: false, finAt: -1 };
       this.flows.set(key, d);
       this.counters.tcpStreams++;
     }
     d.lastSec = seg.tsSec;
     if (seg.flags & TCP_SYN) {
       d.next = (seg.seq + 1) >>> 0;
+      d.finAt = -1;
       return;
     }
     const len = seg.payload.length;
@@ -97,7 +100,14 @@ export class TcpReassembler {
       if (d.next < 0) d.next = seg.seq; // joined mid-connection
       this.accept(d, seg, seg.seq, seg.payload);
     }
-    if (seg.flags & (TCP_FIN | TCP_RST) && !d.closed) this.close(d);
+    if (d.closed) return;
+    if (seg.flags & TCP_RST) return this.close(d);
+    if (seg.flags & TCP_FIN) {
+      // A FIN captured ahead of data it follows (reordering): close once that data is in.
+      const finAt = (seg.seq + len) >>> 0;
+      if (seqDiff(finAt, d.next) > 0) d.finAt = finAt;
+      else this.close(d);
+    }
   }
 
   private accept(d: Direction, meta: PacketMeta, seq: number, bytes: Buffer): void {
@@ -120,6 +130,7 @@ export class TcpReassembler {
       if (d.heldBytes > this.limits.maxHeldBytes || d.held.length > this.limits.maxHeldSegments) {
         this.counters.drop('tcp-gap');
         this.flushHeld(d);
+        this.closeAtFin(d);
       }
       return;
     }
@@ -127,6 +138,12 @@ export class TcpReassembler {
     d.next = (d.next + bytes.length) >>> 0;
     d.sink.data(meta, bytes);
     if (d.held.length) this.drain(d);
+    this.closeAtFin(d);
+  }
+
+  /** Closes a direction whose early FIN has now been reached. */
+  private closeAtFin(d: Direction): void {
+    if (d.finAt >= 0 && seqDiff(d.next, d.finAt) >= 0) this.close(d);
   }
 
   /** Delivers held segments that have become contiguous. */

@@ -54,7 +54,9 @@ export class WsFrameParser {
       len = hi * 4294967296 + b.readUInt32BE(p + 4);
       p += 8;
     }
-    if ((b[off]! & 0x70) !== 0 || (opcode > 2 && opcode < 8) || opcode > 10 || len > MAX_MESSAGE) {
+    // The bound is on the message: continuation frames add up to it too.
+    const continued = opcode < 8 && (opcode === 0 || !fin) ? this.fragmentBytes : 0;
+    if ((b[off]! & 0x70) !== 0 || (opcode > 2 && opcode < 8) || opcode > 10 || continued + len > MAX_MESSAGE) {
       this.failed = true;
       this.events.error(`bad WebSocket frame header (opcode ${opcode}, length ${len})`);
       return 0;
