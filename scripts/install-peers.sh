@@ -18,6 +18,8 @@ have tcpdump || need+=(tcpdump)
 [ -x /usr/bin/time ] || need+=(time)
 have tmux || need+=(tmux)
 have sipcrack || need+=(sipcrack)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+have xmllint || need+=(libxml2-utils)
 if [ ${#need[@]} -eq 0 ]; then
   echo "install-peers: all peers present"
   exit 0

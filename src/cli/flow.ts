@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { SipscopeError } from '../capture/index.js';
-import { buildLadder, renderMermaid, renderText } from '../flow/index.js';
+import { buildLadder, renderHtml, renderMermaid, renderSvg, renderText, type Ladder } from '../flow/index.js';
 import type { Session, SessionGroup } from '../model/index.js';
 import { analyzeFile, type ModelOptions } from './analyze.js';
 
@@ -11,7 +11,8 @@ export interface FlowOptions extends ModelOptions {
   output?: string;
 }
 
-const FORMATS = ['text', 'mermaid'];
+const RENDERERS: Record<string, (l: Ladder) => string> = { text: renderText, mermaid: renderMermaid, svg: (l) => renderSvg(l), html: (l) => renderHtml(l) };
+const FORMATS = Object.keys(RENDERERS);
 
 /** `flow`: the ladder diagram of one call, or of all its B2BUA legs with --legs. */
 export async function flowCommand(file: string, opts: FlowOptions): Promise<void> {
@@ -28,7 +29,7 @@ export async function flowCommand(file: string, opts: FlowOptions): Promise<void
   // Legs in order of their first message: the a-leg's caller ends up on the left.
   sessions.sort((a, b) => a.firstTime - b.firstTime);
   const ladder = buildLadder({ sessions, links });
-  const text = format === 'mermaid' ? renderMermaid(ladder) : renderText(ladder);
+  const text = RENDERERS[format]!(ladder);
   if (opts.output && opts.output !== '-') writeFileSync(opts.output, text);
   else process.stdout.write(text);
 }
