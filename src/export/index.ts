@@ -1,2 +1,2 @@
-/** Exports: call records to CSV (calls to pcap live with the capture layer's PcapWriter). */
-export { CsvRecordWriter } from './csv.js';
+/** Exports of call records shared by the CLI and the terminal UI. */
+export { RecordCsvWriter } from './csv.js';
