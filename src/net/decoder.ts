@@ -30,6 +30,8 @@ export class FrameDecoder {
   private readonly fragments: Reassembler;
   private readonly link: LinkResult = { type: 0, offset: 0 };
   private frame!: Frame;
+  /** SCTP user messages being put back together, by association and stream. */
+  private readonly sctpParts = new Map<string, Buffer[]>();
   /** Set by extensionHeaders(): the protocol after the headers it skipped. */
   private nextHeader = 0;
 
@@ -272,14 +274,45 @@ export class FrameDecoder {
       if (len < 4 || p + len > end) break;
       if (type === 0 && len > 16) {
         found = true;
-        this.handler.datagram(meta, 'SCTP', buf.subarray(p + 16, p + len));
+        this.sctpData(meta, buf[p + 1]!, buf.readUInt16BE(p + 8), buf.subarray(p + 16, p + len));
       } else if (type === 64 && len > 20) {
         found = true; // I-DATA (RFC 8260)
-        this.handler.datagram(meta, 'SCTP', buf.subarray(p + 20, p + len));
+        this.sctpData(meta, buf[p + 1]!, buf.readUInt16BE(p + 8), buf.subarray(p + 20, p + len));
       }
       p += (len + 3) & ~3;
     }
     if (!found) c.drop('sctp-not-data');
+  }
+
+  /**
+   * A user message split over several DATA chunks (RFC 9260 §3.3.1: B flag on the first, E on
+   * the last) is put back together per association and stream, in arrival order, bounded.
+   */
+  private sctpData(meta: PacketMeta, flags: number, stream: number, data: Buffer): void {
+    const begin = (flags & 0x02) !== 0;
+    const end = (flags & 0x01) !== 0;
+    if (begin && end) return this.handler.datagram(meta, 'SCTP', data);
+    const key = `${meta.src}|${meta.sport}|${meta.dst}|${meta.dport}|${stream}`;
+    let parts = this.sctpParts.get(key);
+    if (begin || !parts) {
+      if (!begin) return this.counters.drop('sctp-not-data'); // a middle piece without its start
+      parts = [];
+      if (this.sctpParts.size >= 1024) {
+        this.sctpParts.delete(this.sctpParts.keys().next().value as string);
+        this.counters.drop('fragment-overflow');
+      }
+      this.sctpParts.set(key, parts);
+    }
+    parts.push(Buffer.from(data));
+    const size = parts.reduce((n, b) => n + b.length, 0);
+    if (size > 1 << 20) {
+      this.sctpParts.delete(key);
+      return this.counters.drop('fragment-overflow');
+    }
+    if (end) {
+      this.sctpParts.delete(key);
+      this.handler.datagram(meta, 'SCTP', Buffer.concat(parts, size));
+    }
   }
 }
 

@@ -61,9 +61,11 @@ export class SipMessage {
       if ((c === 0x20 || c === 0x09) && this.idx.length) {
         this.idx[this.idx.length - 1] = contentEnd; // folded continuation (§7.3.1)
       } else {
-        const colon = raw.indexOf(COLON, p);
-        if (colon < 0 || colon > contentEnd) {
-          this.problems.push('bad-header-line');
+        // Look for the colon on this line only: scanning past it would be quadratic.
+        let colon = p;
+        while (colon < contentEnd && raw[colon] !== COLON) colon++;
+        if (colon >= contentEnd) {
+          if (!this.problems.includes('bad-header-line')) this.problems.push('bad-header-line');
         } else {
           let ne = colon;
           while (ne > p && (raw[ne - 1] === 0x20 || raw[ne - 1] === 0x09)) ne--;

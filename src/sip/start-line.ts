@@ -55,8 +55,30 @@ export function startLineKind(buf: Buffer, off: number, lineEnd: number): LineKi
   return end - 8 > p + 1 ? LineKind.Request : LineKind.None;
 }
 
-/** Finds the next start line at or after `from` (a line beginning after CR/LF, or at `from`). */
-export function findStartLine(buf: Buffer, from: number, end = buf.length): number {
+/** Methods of RFC 3261 and its extensions: what a resynchronising reader trusts (RFC 3261 §27.4 registry). */
+export const KNOWN_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE'];
+
+/**
+ * Where a trusted start line begins on the line at `ls`: a status line, or a request whose
+ * method is a known one. A line such as "xxxxOPTIONS sip:… SIP/2.0" (a body without its final
+ * CRLF glued to the next request) yields the offset of "OPTIONS". -1 when none.
+ */
+function trustedStart(buf: Buffer, ls: number, le: number): number {
+  const kind = startLineKind(buf, ls, le);
+  if (kind === LineKind.Response) return ls;
+  if (kind !== LineKind.Request) return -1;
+  const sp = buf.indexOf(SP, ls);
+  const token = buf.toString('latin1', ls, sp);
+  for (const m of KNOWN_METHODS) if (token.endsWith(m)) return sp - m.length;
+  return -1;
+}
+
+/**
+ * Finds the next start line at or after `from` (a line beginning after CR/LF, or at `from`).
+ * With `trusted`, as when resynchronising a stream after lost or garbage bytes, only status
+ * lines and known methods count.
+ */
+export function findStartLine(buf: Buffer, from: number, end = buf.length, trusted = false): number {
   let p = from;
   for (;;) {
     const v = buf.indexOf('SIP/2.0', p, 'latin1');
@@ -66,7 +88,11 @@ export function findStartLine(buf: Buffer, from: number, end = buf.length): numb
     while (ls > from && buf[ls - 1] !== LF) ls--;
     let le = buf.indexOf(LF, v);
     if (le < 0 || le > end) le = end;
-    if (startLineKind(buf, ls, le) !== LineKind.None) return ls;
-    p = v + 7;
+    if (trusted) {
+      const at = trustedStart(buf, ls, le);
+      if (at >= 0) return at;
+    } else if (startLineKind(buf, ls, le) !== LineKind.None) return ls;
+    // No other "SIP/2.0" on this line can make it a start line: go on after it (linear time).
+    p = le + 1;
   }
 }

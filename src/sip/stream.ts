@@ -18,12 +18,6 @@ type Mode = 'detect' | 'sip' | 'tls' | 'http-upgrade' | 'websocket';
 /** Bytes kept while looking for the next start line: enough for any start line split across segments. */
 const RESYNC_TAIL = 8192;
 
-const KNOWN = /^(?:SIP\/2\.0 \d{3}|(?:INVITE|ACK|BYE|CANCEL|REGISTER|OPTIONS|PRACK|SUBSCRIBE|NOTIFY|PUBLISH|INFO|REFER|MESSAGE|UPDATE) )/;
-
-function startsWithKnownStartLine(b: Buffer): boolean {
-  return KNOWN.test(b.toString('latin1', 0, Math.min(b.length, 16)));
-}
-
 function looksLikeTls(b: Buffer): boolean {
   // TLS record: content type 20–23, version 3.x (RFC 8446 §5.1).
   return b.length >= 3 && b[0]! >= 0x14 && b[0]! <= 0x17 && b[1] === 0x03 && b[2]! <= 0x04;
@@ -126,15 +120,20 @@ export class SipStream implements StreamSink {
     this.pending = undefined;
     let off = 0;
     if (this.afterGap) {
-      // Resuming at a segment boundary usually means resuming at a message: accept a start line
-      // here only with a known method or a status, so a cut line such as "VITE sip:…" is not one.
-      this.afterGap = false;
-      if (!startsWithKnownStartLine(buf)) {
-        const lf = buf.indexOf(0x0a);
-        if (lf < 0) return this.counters.drop('tcp-skipped-bytes', buf.length);
-        this.counters.drop('tcp-skipped-bytes', lf + 1);
-        off = lf + 1;
+      // After lost bytes the stream resumes anywhere, even inside a body: only a status line or a
+      // known method counts as a message start until one is found (a cut "VITE sip:…" or a body
+      // glued to the next request, "xxxxOPTIONS sip:…", must not become a message).
+      const next = findStartLine(buf, 0, buf.length, true);
+      if (next < 0) {
+        const lastLf = buf.lastIndexOf(0x0a);
+        const keepFrom = lastLf >= 0 && buf.length - lastLf <= RESYNC_TAIL ? lastLf + 1 : buf.length;
+        this.counters.drop('tcp-skipped-bytes', keepFrom);
+        if (keepFrom < buf.length) this.pending = Buffer.from(buf.subarray(keepFrom));
+        return;
       }
+      this.counters.drop('tcp-skipped-bytes', next);
+      off = next;
+      this.afterGap = false;
     }
     for (;;) {
       off = skipKeepAlives(buf, off);
@@ -151,7 +150,7 @@ export class SipStream implements StreamSink {
       }
       if (end === FRAME_OVERSIZE) this.counters.drop('tcp-buffer-overflow');
       // Not at a message start (joined mid-stream, after a gap, or not SIP): find the next one.
-      const next = findStartLine(buf, off + 1);
+      const next = findStartLine(buf, off + 1, buf.length, true);
       if (next < 0) {
         // Keep only the last partial line: it may be a start line cut by the segment boundary.
         const lastLf = buf.lastIndexOf(0x0a);
