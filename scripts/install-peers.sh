@@ -20,6 +20,7 @@ have tmux || need+=(tmux)
 have sipcrack || need+=(sipcrack)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 have xmllint || need+=(libxml2-utils)
+have nft || need+=(nftables)
 if [ ${#need[@]} -eq 0 ]; then
   echo "install-peers: all peers present"
   exit 0

@@ -6,8 +6,13 @@ import { Session, type Observed } from './session.js';
 import { packetTime } from './transaction.js';
 
 export interface AnalyzerOptions {
-  /** Seconds a finished session is kept for late retransmissions (64·T1 = 32 s, RFC 3261 §17.1.1.2). */
+  /** Seconds of quiet after which a finished session is emitted (default 4, near T4). */
   lingerSec?: number;
+  /**
+   * Seconds an emitted session's key is remembered, so that a late retransmission is counted
+   * as one instead of starting a bogus session (64·T1 = 32 s, RFC 3261 §17.1.2.2 timer J).
+   */
+  tombstoneSec?: number;
   /** Seconds of silence after which an unfinished session is given up. */
   idleSec?: number;
   secrets?: Secrets;
@@ -50,6 +55,7 @@ export class Analyzer {
   private readonly auth: AuthTracker;
   private readonly legs: LegCorrelator;
   private readonly linger: number;
+  private readonly tombstoneSec: number;
   private readonly idle: number;
   /** Sessions linked as legs share one group set. */
   private readonly groups = new Map<Session, Set<Session>>();
@@ -57,12 +63,17 @@ export class Analyzer {
   private now = 0;
   private lastSweep = 0;
   emitted = 0;
+  /** Keys of emitted sessions → capture time until which late messages are absorbed. */
+  private readonly tombstones = new Map<string, number>();
+  /** Messages that arrived after their session was emitted (late retransmissions). */
+  late = 0;
 
   constructor(
     private readonly emit: (g: SessionGroup) => void,
     private readonly opts: AnalyzerOptions = {},
   ) {
-    this.linger = opts.lingerSec ?? 32;
+    this.linger = opts.lingerSec ?? 4;
+    this.tombstoneSec = opts.tombstoneSec ?? 32;
     this.idle = opts.idleSec ?? 7200;
     this.auth = new AuthTracker(opts.secrets);
     this.legs = new LegCorrelator(
@@ -83,6 +94,11 @@ export class Analyzer {
     const key = sessionKey(callId, p.msg.isRequest ? p.msg.method : p.msg.cseq?.method ?? '', this.open);
     let s = this.open.get(key);
     if (!s) {
+      const until = this.tombstones.get(key);
+      if (until !== undefined && t <= until && (!p.msg.isRequest || p.msg.method !== 'INVITE' || p.msg.toTag)) {
+        this.late++; // a straggler of a session already told: not a new story
+        return;
+      }
       s = new Session(callId, p, key);
       this.open.set(key, s);
     }
@@ -104,6 +120,15 @@ export class Analyzer {
       }
     }
     this.opts.onObserved?.(o, s);
+    if (this.now - this.lastSweep >= 1) this.sweep();
+  }
+
+  /**
+   * Live input: lets capture time pass without a packet, so finished sessions still go out after
+   * their linger when the traffic stops (`packet` alone only sweeps when a message arrives).
+   */
+  advance(t: number): void {
+    if (t > this.now) this.now = t;
     if (this.now - this.lastSweep >= 1) this.sweep();
   }
 
@@ -129,6 +154,10 @@ export class Analyzer {
 
   private sweep(all = false): void {
     this.lastSweep = this.now;
+    for (const [key, until] of this.tombstones) {
+      if (until >= this.now) break; // insertion order is time order
+      this.tombstones.delete(key);
+    }
     const seen = new Set<Set<Session>>();
     for (const s of this.open.values()) {
       if (!this.ready(s, all)) continue;
@@ -150,6 +179,8 @@ export class Analyzer {
     for (const m of members) {
       this.legs.forget(m);
       this.open.delete(m.key);
+      this.tombstones.delete(m.key);
+      this.tombstones.set(m.key, m.lastTime + this.tombstoneSec);
       this.groups.delete(m);
       this.linksOf.delete(m);
     }

@@ -1,4 +1,4 @@
-import { parseNameAddr, parseUri, summarizeSdp, type SipPacket } from '../sip/index.js';
+import { parseNameAddr, parseUri, sdpCodecs, type SipPacket } from '../sip/index.js';
 import type { AuthCheck } from './auth.js';
 import { causeFromSipStatus, causeName, NORMAL_CLEARING, ORIGINATOR_CANCEL, q850FromReason } from './q850.js';
 import type { Session } from './session.js';
@@ -36,15 +36,14 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Codec names of the first audio stream in an SDP answer, e.g. "PCMU,telephone-event". */
+/** Codec names of the active streams in the SDP answer, e.g. "PCMU,telephone-event". */
 function answerCodecs(txs: Transaction[]): string | null {
   for (const t of txs) {
     const answer = t.responses.find((r) => r.msg.status >= 200 && r.msg.status < 300 && r.msg.hasSdp) ?? t.responses.find((r) => r.msg.hasSdp) ?? (t.ack?.msg.hasSdp ? t.ack : undefined);
-    const sdp = answer?.msg.sdp;
-    if (!sdp) continue;
-    const media = summarizeSdp(sdp).filter((m) => m.port !== 0);
-    if (!media.length) continue;
-    return media.map((m) => m.codecs.map((c) => c.split('/')[0]).join(',')).join(' ');
+    const part = answer?.msg.parts.find((p) => p.contentType === 'application/sdp');
+    if (!part) continue;
+    const streams = sdpCodecs(part.body);
+    if (streams.length) return streams.map((c) => c.join(',')).join(' ');
   }
   return null;
 }
@@ -112,12 +111,16 @@ function fillCall(r: CallRecord, s: Session, invites: Transaction[], firstInvite
   const start = firstInvite?.requestTime ?? s.firstTime;
   const ring = invites.map((t) => t.responses.find((x) => x.msg.status >= 180 && x.msg.status < 190)).find(Boolean);
   const answer = lastInvite?.responses.find((x) => x.msg.status >= 200 && x.msg.status < 300);
-  const bye = s.transactions.find((t) => t.method === 'BYE');
   const cancel = s.transactions.find((t) => t.method === 'CANCEL');
+  // A BYE ends the call only if there was one to end: after a 2xx, or in the early dialog while the
+  // INVITE is still pending (the caller hanging up; §15). A BYE after a failure changes nothing.
+  const pending = lastInvite !== undefined && lastInvite.finalStatus === 0;
+  const bye = answer || pending ? s.transactions.find((t) => t.method === 'BYE') : undefined;
   const callerTag = firstInvite?.request.msg.fromTag;
   const ringTime = ring ? packetTime(ring) : undefined;
   const answerTime = answer ? packetTime(answer) : undefined;
-  const status = statusOf(lastInvite, cancel !== undefined && !answer);
+  const earlyBye = !answer && bye !== undefined;
+  const status = earlyBye ? 'cancelled' : statusOf(lastInvite, cancel !== undefined && !answer);
   r.status = status;
   r.final_code = lastInvite?.finalStatus || null;
   r.ring_time = isoMillis(ringTime);

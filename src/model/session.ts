@@ -67,7 +67,8 @@ export class Session {
       if (tx && msg.method === 'ACK' && tx.method === 'INVITE') {
         // The ACK for a non-2xx final response is part of the INVITE transaction (§17.1.1.3).
         retransmission = tx.ack !== undefined;
-        if (!retransmission) tx.ack = p;
+        if (retransmission) tx.retransmissions++;
+        else tx.ack = p;
       } else if (tx) {
         retransmission = true;
         tx.retransmissions++;

@@ -103,3 +103,32 @@ export function summarizeSdp(sdp: SessionDescription): MediaSummary[] {
     };
   });
 }
+
+/**
+ * Codec names per active media stream, read straight off the m= and a=rtpmap lines. The call
+ * records need only this, once per call; a full sdp-transform parse cost 6 % of `export csv`.
+ */
+export function sdpCodecs(body: Buffer): string[][] {
+  const text = body.toString('latin1');
+  const streams: string[][] = [];
+  let pts: string[] = [];
+  let names = new Map<string, string>();
+  let active = false;
+  const close = (): void => {
+    if (active) streams.push(pts.map((pt) => names.get(pt) ?? STATIC_PT[Number(pt)] ?? pt));
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      close();
+      const f = line.slice(2).trim().split(/\s+/);
+      active = f.length >= 4 && f[1] !== '0';
+      pts = f.slice(3);
+      names = new Map();
+    } else if (line.startsWith('a=rtpmap:')) {
+      const m = /^a=rtpmap:(\d+)\s+([^/\s]+)/.exec(line);
+      if (m) names.set(m[1]!, m[2]!);
+    }
+  }
+  close();
+  return streams;
+}

@@ -42,6 +42,9 @@ export class SipMessage {
   /** Per header: name start, name end, value start, value end (value may span folded lines). */
   private readonly idx: number[] = [];
   private cseqCache: CSeq | null | undefined;
+  /** Parsed From/To, made once on first use (tags are asked for per message by the model). */
+  private fromCache: NameAddr | null | undefined;
+  private toCache: NameAddr | null | undefined;
 
   private constructor(raw: Buffer, kind: LineKind, lineEnd: number, stream: boolean) {
     this.raw = raw;
@@ -209,13 +212,19 @@ export class SipMessage {
   }
 
   get from(): NameAddr | undefined {
-    const v = this.get('from');
-    return v === undefined ? undefined : parseNameAddr(v);
+    if (this.fromCache === undefined) {
+      const v = this.get('from');
+      this.fromCache = v === undefined ? null : parseNameAddr(v);
+    }
+    return this.fromCache ?? undefined;
   }
 
   get to(): NameAddr | undefined {
-    const v = this.get('to');
-    return v === undefined ? undefined : parseNameAddr(v);
+    if (this.toCache === undefined) {
+      const v = this.get('to');
+      this.toCache = v === undefined ? null : parseNameAddr(v);
+    }
+    return this.toCache ?? undefined;
   }
 
   get fromTag(): string | undefined {
