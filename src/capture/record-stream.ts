@@ -43,10 +43,30 @@ export class RecordStream {
         this.heldBytes += chunk.length;
         return;
       }
+      const base = this.pendingOffset;
+      const have = this.pending.length + this.heldBytes;
+      if (this.parser && !this.resyncing && this.pending.length >= this.parser.headerSize && this.needed > have) {
+        // Copy only the record that straddles the boundary, then go on in the chunk itself.
+        const taken = this.needed - have;
+        const record = Buffer.concat([this.pending, ...this.held, chunk.subarray(0, taken)]);
+        this.held = [];
+        this.heldBytes = 0;
+        this.pending = undefined;
+        this.process(record, base);
+        if (this.pending) {
+          // The record was not what its header promised (resync): fall back to joining all.
+          const rest = Buffer.concat([this.pending, chunk.subarray(taken)]);
+          const at = this.pendingOffset;
+          this.pending = undefined;
+          this.process(rest, at);
+        } else {
+          this.process(chunk.subarray(taken), base + record.length);
+        }
+        return;
+      }
       const parts = [this.pending, ...this.held, chunk];
       this.held = [];
       this.heldBytes = 0;
-      const base = this.pendingOffset;
       this.pending = undefined;
       this.process(Buffer.concat(parts), base);
     } else {

@@ -39,5 +39,5 @@ export function messageLine(p: SipPacket): string {
 export async function messagesCommand(file: string, opts: { json?: boolean }): Promise<void> {
   const out = new Output();
   const format = opts.json ? (p: SipPacket) => JSON.stringify(messageRecord(p)) : messageLine;
-  await scanFile(file, (p) => out.line(format(p)), () => out.flush());
+  await scanFile(file, (p) => out.line(format(p)), () => out.flush(), false);
 }

@@ -11,14 +11,13 @@ export interface ScanResult {
  * Runs a capture file through the pipeline, calling `onPacket` for every SIP message. Capture
  * warnings go to stderr as they happen (a truncated file still yields its packets).
  */
-export async function scanFile(path: string, onPacket: SipPacketSink, afterChunk?: () => Promise<void>, quiet = false): Promise<ScanResult> {
-  const extractor = new SipExtractor(onPacket);
+/** `retain`: whether the callback keeps messages beyond its return (see SipExtractor). */
+export async function scanFile(path: string, onPacket: SipPacketSink, afterChunk?: () => Promise<void>, retain = true): Promise<ScanResult> {
+  const extractor = new SipExtractor(onPacket, undefined, retain);
   const progress = new Progress(path);
   const onWarning = (w: CaptureWarning): void => {
-    if (!quiet) {
-      progress.clear();
-      process.stderr.write(`sipscope: warning: ${w.message}\n`);
-    }
+    progress.clear();
+    process.stderr.write(`sipscope: warning: ${w.message}\n`);
   };
   try {
     const summary = await readCapture(path, (f) => extractor.frame(f), {

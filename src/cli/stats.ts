@@ -116,7 +116,7 @@ function textReport(r: StatsReport, c: Counters, out: Output): void {
 
 export async function statsCommand(file: string, opts: { json?: boolean }): Promise<void> {
   const out = new Output();
-  const { summary, extractor } = await scanFile(file, () => {});
+  const { summary, extractor } = await scanFile(file, () => {}, undefined, false);
   const report = statsReport(file, summary, extractor.counters);
   if (opts.json) out.line(JSON.stringify(report));
   else textReport(report, extractor.counters, out);

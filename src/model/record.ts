@@ -67,8 +67,15 @@ function statusOf(inv: Transaction | undefined, cancelled: boolean): CallStatus 
   return 'failed';
 }
 
+/** A record with every column null; a literal keeps one object shape for all records (fast). */
 function empty(): CallRecord {
-  return Object.fromEntries(RECORD_COLUMNS.map((c) => [c, null])) as CallRecord;
+  return {
+    call_id: null, related_call_ids: null, leg: null, kind: null, from_user: null, from_display: null, to_user: null, request_uri: null,
+    src: null, dst: null, transport: null, start_time: null, ring_time: null, answer_time: null, end_time: null, pdd_ms: null, duration_s: null,
+    billsec: null, status: null, final_code: null, hangup_by: null, hangup_cause: null, q850_cause: null, auth_user: null, auth_result: null,
+    auth_reason: null, user_agent: null, callee_user_agent: null, codecs: null, messages: null, retransmissions: null, forks: null,
+    contact: null, expires: null, leg_confidence: null, leg_evidence: null,
+  };
 }
 
 /** The call record of a session (RFC 3261 §13–15 events turned into CDR fields). */

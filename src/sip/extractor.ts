@@ -28,9 +28,14 @@ export class SipExtractor implements TransportHandler {
   private readonly tcp: TcpReassembler;
   private readonly connections = new Map<string, ConnectionState>();
 
+  /**
+   * @param retain copy each message's bytes so the sink may keep it (the analyzer does); false
+   *   when every message is used and forgotten within the callback (stats, messages).
+   */
   constructor(
     private readonly sink: SipPacketSink,
     counters?: Counters,
+    private readonly retain = true,
   ) {
     this.counters = counters ?? new Counters();
     this.decoder = new FrameDecoder(this, this.counters);
@@ -79,8 +84,8 @@ export class SipExtractor implements TransportHandler {
   }
 
   private message(meta: PacketMeta, transport: Transport, bytes: Buffer, stream: boolean): void {
-    // The message owns its bytes: frame buffers are reused by the reader.
-    const raw = Buffer.from(bytes);
+    // A kept message owns its bytes: frame buffers are reused by the reader.
+    const raw = this.retain ? Buffer.from(bytes) : bytes;
     let msg: SipMessage | undefined;
     try {
       msg = SipMessage.parse(raw, stream);
