@@ -44,6 +44,7 @@ export class SipMessage {
   private cseqCache: CSeq | null | undefined;
   /** Parsed From/To, made once on first use (tags are asked for per message by the model). */
   private fromCache: NameAddr | null | undefined;
+  private callIdCache: string | null | undefined;
   private toCache: NameAddr | null | undefined;
 
   private constructor(raw: Buffer, kind: LineKind, lineEnd: number, stream: boolean) {
@@ -200,7 +201,8 @@ export class SipMessage {
   }
 
   get callId(): string | undefined {
-    return this.get('call-id');
+    if (this.callIdCache === undefined) this.callIdCache = this.get('call-id') ?? null;
+    return this.callIdCache ?? undefined;
   }
 
   get cseq(): CSeq | undefined {
