@@ -1,9 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SipscopeError } from '../capture/index.js';
-import { captureCommand, interfacesCommand } from './live.js';
-import { messagesCommand } from './messages.js';
-import { statsCommand } from './stats.js';
 import { addModelCommands } from './model-commands.js';
+import { addTuiCommands } from './tui-commands.js';
 
 function program(): Command {
   const p = new Command('sipscope')
@@ -28,7 +26,7 @@ Examples:
   $ sipscope messages captures/seed-chapter.pcap
   $ sipscope messages --json call.pcapng.gz | jq -r 'select(.method=="INVITE") | .call_id'
   $ tcpdump -i eth0 -w - port 5060 | sipscope messages -`)
-    .action((file: string, opts: { json?: boolean }) => messagesCommand(file, opts));
+    .action(async (file: string, opts: { json?: boolean }) => (await import('./messages.js')).messagesCommand(file, opts));
 
   p.command('stats')
     .description('packets, SIP messages by method and status, link types, and every skipped or malformed count')
@@ -38,7 +36,7 @@ Examples:
 Examples:
   $ sipscope stats captures/seed-chapter.pcap
   $ sipscope stats --json big.pcap | jq .malformed`)
-    .action((file: string, opts: { json?: boolean }) => statsCommand(file, opts));
+    .action(async (file: string, opts: { json?: boolean }) => (await import('./stats.js')).statsCommand(file, opts));
 
   p.command('interfaces')
     .description('list the interfaces live capture can use (needs libpcap)')
@@ -46,7 +44,7 @@ Examples:
     .addHelpText('after', `
 Example:
   $ sipscope interfaces`)
-    .action((opts: { json?: boolean }) => interfacesCommand(opts));
+    .action(async (opts: { json?: boolean }) => (await import('./live.js')).interfacesCommand(opts));
 
   p.command('capture')
     .description('capture live: print one line per SIP message as it passes, optionally writing a pcap')
@@ -60,8 +58,9 @@ Example:
 Examples:
   $ sipscope capture -i lo -f "udp port 5060"
   $ sipscope capture -i eth0 -w calls.pcap --duration 60`)
-    .action((opts: { interface: string; filter?: string; write?: string; count?: string; duration?: string; json?: boolean }) => captureCommand(opts));
+    .action(async (opts: { interface: string; filter?: string; write?: string; count?: string; duration?: string; json?: boolean }) => (await import('./live.js')).captureCommand(opts));
   addModelCommands(p);
+  addTuiCommands(p);
   return p;
 }
 

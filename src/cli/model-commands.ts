@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { authCommand } from './auth.js';
-import { callsCommand } from './calls.js';
-import { exportCsvCommand } from './export.js';
-import { flowCommand } from './flow.js';
-import { serveCommand } from './serve.js';
+import type { authCommand } from './auth.js';
+import type { callsCommand } from './calls.js';
+import type { exportCsvCommand } from './export.js';
+import type { flowCommand } from './flow.js';
+import type { serveCommand } from './serve.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-function modelOptions(c: Command): Command {
+export function modelOptions(c: Command): Command {
   return c
     .option('--password <pw>', 'password for every user, to verify digest credentials')
     .option('--users <file>', 'CSV of username,password[,realm] (or username,realm,ha1) to verify credentials')
@@ -24,7 +24,7 @@ export function addModelCommands(p: Command): void {
 Examples:
   $ sipscope calls captures/seed-chapter.pcap --password 1234
   $ sipscope calls --json big.pcap | jq 'select(.status=="failed")'`)
-    .action((file: string, o: Parameters<typeof callsCommand>[1]) => callsCommand(file, o));
+    .action(async (file: string, o: Parameters<typeof callsCommand>[1]) => (await import('./calls.js')).callsCommand(file, o));
 
   const exp = p.command('export').description('export call records');
   modelOptions(exp.command('csv'))
@@ -35,7 +35,7 @@ Examples:
 Examples:
   $ sipscope export csv captures/seed-chapter.pcap -o calls.csv
   $ sipscope export csv big.pcap.gz -o - | head`)
-    .action((file: string, o: Parameters<typeof exportCsvCommand>[1]) => exportCsvCommand(file, o));
+    .action(async (file: string, o: Parameters<typeof exportCsvCommand>[1]) => (await import('./export.js')).exportCsvCommand(file, o));
 
   modelOptions(p.command('flow'))
     .description('the ladder diagram of a call, in the style of the seed chapter')
@@ -49,7 +49,7 @@ Examples:
   $ sipscope flow captures/seed-chapter.pcap --call YWEwYjNlZTZjOWZjNDg3ZjU3MjQ3MTA1ZmQ1MDM5YmQ. --legs
   $ sipscope flow call.pcap --call abc@host --format mermaid -o call.mmd
   $ sipscope flow call.pcap --call abc@host --legs --format html -o call.html`)
-    .action((file: string, o: Parameters<typeof flowCommand>[1]) => flowCommand(file, o));
+    .action(async (file: string, o: Parameters<typeof flowCommand>[1]) => (await import('./flow.js')).flowCommand(file, o));
 
   modelOptions(p.command('auth'))
     .description('every digest credential with its challenge and outcome, and why it fails')
@@ -61,7 +61,7 @@ Examples:
   $ sipscope auth captures/seed-chapter.pcap --password 1234
   $ sipscope auth capture.pcap --users users.csv --json
   $ sipscope auth capture.pcap --wordlist /usr/share/wordlists/rockyou.txt`)
-    .action((file: string, o: Parameters<typeof authCommand>[1]) => authCommand(file, o));
+    .action(async (file: string, o: Parameters<typeof authCommand>[1]) => (await import('./auth.js')).authCommand(file, o));
 
   p.command('serve')
     .description('a registrar with digest auth and a B2BUA that behaves like the seed chapter\'s FreeSWITCH')
@@ -84,5 +84,5 @@ Examples:
   $ printf 'alice,1234\\nbob,1234\\n' > users.csv
   $ sipscope serve --users users.csv --auth-calls --record calls.pcap --cdr calls.csv
   $ sipscope serve --listen udp:127.0.0.1:5070 --users users.csv --state ./state`)
-    .action((o: Parameters<typeof serveCommand>[0]) => serveCommand(o));
+    .action(async (o: Parameters<typeof serveCommand>[0]) => (await import('./serve.js')).serveCommand(o));
 }
