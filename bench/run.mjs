@@ -36,6 +36,7 @@ const GNU_TIME = '/usr/bin/time';
 // ---------------------------------------------------------------------------------------------
 const TOOLS = [
   { name: 'sipscope stats', kind: 'product', argv: (f) => [NODE, 'bin/sipscope', 'stats', f], needs: sipscopeBuilt, reported: sipscopeCount },
+  { name: 'sipscope export csv', kind: 'product', argv: (f) => [NODE, 'bin/sipscope', 'export', 'csv', f, '-o', '/dev/null'], needs: sipscopeBuilt },
   { name: 'sngrep', kind: 'peer', argv: (f) => ['sngrep', '-N', '-q', '-I', f, '-O', '/dev/null'], needs: onPath('sngrep'), reported: sngrepDialogs },
   { name: 'sngrep -l', kind: 'peer', argv: (f) => ['sngrep', '-N', '-q', '-l', '100000000', '-I', f, '-O', '/dev/null'], needs: onPath('sngrep'), reported: sngrepDialogs },
   // The terminal UIs, headless in tmux (bench/tui.mjs): time to the first call row and peak memory
@@ -53,6 +54,10 @@ const RATIOS = [
   { metric: 'rate', of: 'sipscope stats', over: 'sngrep -l', goal: '>= 3x', met: (r) => r >= 3 },
   { metric: 'rate', of: 'sipscope stats', over: 'tshark sip,stat', goal: '(for the record)' },
   { metric: 'memory', of: 'sipscope stats', goal: 'flat, ~1.0', met: (r) => r <= 1.25 },
+  // The full dialog model (issue 3): calls, legs, digest checks, records to CSV.
+  { metric: 'rate', of: 'sipscope export csv', over: 'sngrep', goal: '>= 2x', met: (r) => r >= 2 },
+  { metric: 'rate', of: 'sipscope export csv', over: 'sngrep -l', goal: '>= 2x', met: (r) => r >= 2 },
+  { metric: 'memory', of: 'sipscope export csv', goal: 'flat, ~1.0', met: (r) => r <= 1.25 },
 ];
 
 // ---------------------------------------------------------------------------------------------
