@@ -132,6 +132,9 @@ export class LegCorrelator {
       const am = last.request.meta;
       // The same UA sending again is a new call, not a bridge; nor does a B2BUA call itself.
       if ((am.src === p.meta.src && am.sport === p.meta.sport) || (am.dst === p.meta.dst && am.dport === p.meta.dport)) continue;
+      // When everything runs on one host (a lab, loopback, the seed chapter), the address says
+      // nothing: then only the port that received the a-leg can be the one sending the b-leg.
+      if (p.meta.src === p.meta.dst && am.dport !== p.meta.sport) continue;
       const aid = identity(last.request.msg);
       const evidence = [`${p.meta.src} received the a-leg INVITE and sent this INVITE ${ms(gap)} later`];
       let score = 0.35 * (1 - gap / this.opts.windowSec);

@@ -33,6 +33,10 @@ interface Fork {
   state: ForkState;
   ack: Buffer | undefined;
   finalStatus: number;
+  /** A provisional response (100 included) came: only then may a CANCEL be sent (§9.1). */
+  provisional: boolean;
+  /** The Reason of a CANCEL decided before any provisional response, sent when one comes. */
+  pendingCancel: string | undefined;
 }
 
 interface Call {
@@ -162,7 +166,7 @@ export class B2bua {
     const maxf = Number(a.get('max-forwards') ?? '70');
     const invite = inDialogRequest(dialog, 'INVITE', local, headers, a.body.length ? a.body : undefined, ++dialog.localCSeq, Math.max(0, (Number.isFinite(maxf) ? maxf : 70) - 1));
     const bytes = invite.bytes;
-    const fork: Fork = { dialog, invite, state: 'calling', ack: undefined, finalStatus: 0 };
+    const fork: Fork = { dialog, invite, state: 'calling', ack: undefined, finalStatus: 0, provisional: false, pendingCancel: undefined };
     call.forks.push(fork);
     this.byCallId.set(dialog.callId, { call, fork });
     const tu: ClientUser = {
@@ -174,6 +178,14 @@ export class B2bua {
 
   private forkResponse(call: Call, fork: Fork, r: SipMessage): void {
     const s = r.status;
+    if (s < 200) {
+      fork.provisional = true;
+      if (fork.pendingCancel !== undefined) {
+        const reason = fork.pendingCancel;
+        fork.pendingCancel = undefined;
+        this.sendCancel(fork, reason);
+      }
+    }
     if (s === 100) return;
     if (r.toTag) fork.dialog.remoteTag = r.toTag;
     if (s < 200) {
@@ -252,7 +264,8 @@ export class B2bua {
 
   private noAnswer(call: Call): void {
     if (call.answered || call.cancelled || call.ended) return;
-    for (const f of call.forks) if (f.state === 'calling' || f.state === 'early') this.cancelFork(f);
+    // The callee's phones are told why (a missed call), not "completed elsewhere", as FreeSWITCH does.
+    for (const f of call.forks) if (f.state === 'calling' || f.state === 'early') this.cancelFork(f, 'Q.850;cause=19;text="NO_ANSWER"');
     call.aCtx.note('no answer');
     call.aCtx.reply(480, this.aResponse(call, undefined, [['Reason', 'Q.850;cause=19;text="NO_ANSWER"']]));
     this.finish(call);
@@ -260,6 +273,17 @@ export class B2bua {
 
   private cancelFork(f: Fork, reason = 'SIP;cause=200;text="Call completed elsewhere"'): void {
     f.state = 'cancelled';
+    // §9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent;
+    // rather, the client MUST wait for the arrival of a provisional response". (A CANCEL that
+    // overtakes a lost INVITE reaches a phone that knows no such call.)
+    if (!f.provisional) {
+      f.pendingCancel = reason;
+      return;
+    }
+    this.sendCancel(f, reason);
+  }
+
+  private sendCancel(f: Fork, reason: string): void {
     const c = cancelFor(f.invite.msg, reason);
     this.core.layer.sendRequest(c.bytes, c.msg, (x) => this.core.send(f.dialog.peer, x), f.dialog.peer.proto === 'TCP', { response: () => {}, timeout: () => {} });
   }

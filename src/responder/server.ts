@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import type { Secrets } from '../model/index.js';
 import { buildResponse, parseVia, SipMessage, type Clock, type DigestAlgorithm, type ResponseOptions, type TimerBase } from '../sip/index.js';
 import { TransactionLayer } from '../transaction/index.js';
@@ -38,6 +39,25 @@ export interface LogEntry {
   call_id: string;
   status: number;
   note: string;
+}
+
+/**
+ * A random To tag (RFC 3261 §19.3: cryptographically random, 64 bits here), cut from a pool
+ * refilled 4 KiB at a time: one randomBytes() call per response showed up in profiles.
+ */
+const tagPool = { buf: Buffer.alloc(4096), off: 4096 };
+function freshTag(): string {
+  if (tagPool.off + 8 > tagPool.buf.length) {
+    randomFillSync(tagPool.buf);
+    tagPool.off = 0;
+  }
+  tagPool.off += 8;
+  return tagPool.buf.toString('hex', tagPool.off - 8, tagPool.off);
+}
+
+/** A Send for a server transaction that holds the transport and the destination only. */
+function sender(transport: SipTransport, dest: Peer): (bytes: Buffer) => void {
+  return (bytes) => transport.send(dest, bytes);
 }
 
 /** Malformations that leave no way to build a sane response or route it (§8.2.2, §16.3). */
@@ -114,7 +134,9 @@ export class SipServer {
       return; // no Via: a response could not be routed (§18.2.2)
     }
     const dest = this.responseDestination(via.params, via.port, from);
-    const send = (bytes: Buffer): void => this.transport.send(dest, bytes);
+    // Made outside this scope: a closure created here would share its context with ctx.reply and
+    // keep the whole request (message, buffers, context) alive as long as the transaction, 32 s.
+    const send = sender(this.transport, dest);
     const stamped = this.stampVia(topVia!, via.host, from);
     const fatal = msg.problems.filter((p) => FATAL.has(p));
     if (fatal.length) {
@@ -128,6 +150,8 @@ export class SipServer {
     if (!incoming) return;
     const notes: string[] = [];
     let logged = false;
+    // §8.2.6.2: a UAS MUST add a To tag to every response but 100; one tag per transaction.
+    let tag: string | undefined;
     const ctx: RequestContext = {
       msg,
       peer: from,
@@ -135,7 +159,7 @@ export class SipServer {
       tx: incoming.tx,
       note: (t) => notes.push(t),
       reply: (status: number, o: ResponseOptions = {}): Buffer => {
-        const bytes = buildResponse(msg, status, o, stamped);
+        const bytes = buildResponse(msg, status, { ...o, toTag: o.toTag ?? (tag ??= freshTag()) }, stamped);
         if (incoming.tx) incoming.tx.respond(status, bytes);
         else send(bytes);
         if (status >= 200 && !logged) {

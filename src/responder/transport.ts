@@ -49,6 +49,8 @@ export class SipTransport {
   private readonly connections = new Map<string, Socket>();
   /** Called for every message put on the wire (for --record). */
   onSent: ((bytes: Buffer, to: Peer, from: Peer) => void) | undefined;
+  /** After close(), retransmission timers may still fire: their sends are dropped, not thrown. */
+  private closed = false;
 
   constructor(private readonly events: TransportEvents) {}
 
@@ -157,6 +159,7 @@ export class SipTransport {
 
   /** Sends bytes to a peer: UDP from the first UDP socket, TCP on the peer's connection or a new one. */
   send(to: Peer, bytes: Buffer): void {
+    if (this.closed) return;
     if (to.proto === 'UDP') {
       const u = this.udp.find((x) => isIPv6(x.local.ip) === isIPv6(to.ip)) ?? this.udp[0];
       if (!u) return;
@@ -176,6 +179,7 @@ export class SipTransport {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const u of this.udp) u.socket.close();
     for (const c of this.connections.values()) c.destroy();
     await Promise.all(this.tcpServers.map((t) => new Promise<void>((r) => t.server.close(() => r()))));
