@@ -97,7 +97,7 @@ export class PcapRecords implements RecordParser {
     return -1;
   }
 
-  /** Could a record header start at `off`? `nearSec` < 0: any time. */
+  /** Could a record header start at `off`? `nearSec` < 0: no time constraint. */
   private plausible(buf: Buffer, off: number, nearSec: number): boolean {
     const sec = this.u32(buf, off);
     if (nearSec >= 0 && Math.abs(sec - nearSec) > 86400) return false;
