@@ -70,6 +70,8 @@ function reasonFor(status: number): string {
  */
 export class B2bua {
   private readonly byCallId = new Map<string, { call: Call; fork: Fork | undefined }>();
+  /** 2xx responses to relayed re-INVITEs awaiting their ACK, by Call-ID and CSeq. */
+  private readonly relayed2xx = new Map<string, { timer: unknown }>();
 
   constructor(
     private readonly core: B2buaCore,
@@ -308,6 +310,31 @@ export class B2bua {
   ack(msg: SipMessage): void {
     const entry = this.byCallId.get(msg.callId ?? '');
     if (entry && !entry.fork) entry.call.ok = undefined;
+    const key = `${msg.callId ?? ''}|${msg.cseq?.seq ?? ''}`;
+    const relayed = this.relayed2xx.get(key);
+    if (relayed) {
+      this.core.clock.clearTimeout(relayed.timer);
+      this.relayed2xx.delete(key);
+    }
+  }
+
+  /**
+   * §13.3.1.4 for a relayed re-INVITE: its 2xx is retransmitted (T1 doubling up to T2) until the
+   * ACK with the same Call-ID and CSeq arrives, or 64·T1 has passed.
+   */
+  private retransmitRelayed2xx(key: string, peer: Peer, bytes: Buffer, n = 0, waited = 0): void {
+    const t = this.core.timers;
+    const step = Math.min(t.T1 * 2 ** n, t.T2);
+    if (peer.proto !== 'UDP' || waited + step >= 64 * t.T1) {
+      this.relayed2xx.delete(key);
+      return;
+    }
+    const timer = this.core.clock.setTimeout(() => {
+      if (!this.relayed2xx.has(key)) return;
+      this.core.send(peer, bytes);
+      this.retransmitRelayed2xx(key, peer, bytes, n + 1, waited + step);
+    }, step);
+    this.relayed2xx.set(key, { timer });
   }
 
   /** A request inside an existing dialog: BYE ends both legs; re-INVITE, UPDATE, INFO… are relayed. */
@@ -338,7 +365,8 @@ export class B2bua {
         if (method === 'INVITE' && r.status >= 200 && r.status < 300) this.core.send(other.peer, ackFor2xx(other, req.msg.cseq?.seq ?? 1, local).bytes);
         const h: HeaderList = [['Contact', contactOf(ctx.local)]];
         if (r.hasSdp) h.push(['Content-Type', r.contentType ?? 'application/sdp']);
-        ctx.reply(r.status, { headers: h, body: r.hasSdp ? r.body : undefined, toTag: fork ? fork.dialog.localTag : call.a.localTag });
+        const sent = ctx.reply(r.status, { headers: h, body: r.hasSdp ? r.body : undefined, toTag: fork ? fork.dialog.localTag : call.a.localTag });
+        if (method === 'INVITE' && r.status >= 200 && r.status < 300) this.retransmitRelayed2xx(`${ctx.msg.callId ?? ''}|${ctx.msg.cseq?.seq ?? ''}`, ctx.peer, sent);
       },
       timeout: () => ctx.reply(408),
     };
