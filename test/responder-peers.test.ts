@@ -430,6 +430,14 @@ describe('sipscope serve with real peers', { timeout: 240_000 }, () => {
       assert.match(r.stdout, /All usrloc tests completed successful/);
     });
 
+    test('sipsak -U over TCP passes (registration on a stream, framed by Content-Length)', async (t) => {
+      if (!haveCommand('sipsak', ['-V'])) return t.skip('sipsak is not installed (apt-get install sipsak)');
+      const [lport] = await freeUdpPorts(1);
+      const r = await run('sipsak', ['-U', '-E', 'tcp', '-s', `sip:sak@${s1.addr}`, '-u', 'sak', '-a', passwordOf('sak'), '-l', String(lport), '-vv'], { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, `sipsak: ${r.stdout.slice(-2000)} ${r.stderr}`);
+      assert.match(r.stdout, /All usrloc tests completed successful/);
+    });
+
     test('registrar: 200 lists every binding; 423 below --min-expires; Contact: * with Expires 0 removes all (else 400)', async () => {
       const c = await UdpSipClient.open(s1.port);
       try {
