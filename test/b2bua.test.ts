@@ -109,3 +109,15 @@ test('a relayed re-INVITE 2xx without an ACK stops at 64·T1', () => {
   assert.ok(times.length > 3 && times.length < 12, `${times.length} copies`);
   assert.ok(times[times.length - 1]! - times[0]! <= 64 * DEFAULT_TIMERS.T1);
 });
+
+test('§13.3.1.4: no ACK for the a-leg 2xx within 64·T1 ends the call on both legs with BYE', () => {
+  const w = world();
+  w.request(INVITE(1), CALLER);
+  const bInvite = w.sent.find((s) => s.to.ip === CALLEE.ip && s.msg.method === 'INVITE')!.msg;
+  w.answer(bInvite, 200, true);
+  w.clock.advance(64 * DEFAULT_TIMERS.T1 + 10);
+  const oks = w.sent.filter((s) => s.to.ip === CALLER.ip && s.msg.status === 200).length;
+  assert.ok(oks >= 7, `${oks} copies of the 200 before giving up`);
+  assert.ok(w.sent.some((s) => s.to.ip === CALLER.ip && s.msg.method === 'BYE'), 'BYE to the caller');
+  assert.ok(w.sent.some((s) => s.to.ip === CALLEE.ip && s.msg.method === 'BYE'), 'BYE to the callee');
+});

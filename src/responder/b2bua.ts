@@ -5,6 +5,7 @@ import type { Authenticator } from './authenticator.js';
 import type { BindingStore, Binding } from './bindings.js';
 import type { RequestContext } from './context.js';
 import { ackFor2xx, ackForFailure, cancelFor, contactOf, inDialogRequest, peerOfUri, type Built, type Dialog } from './leg.js';
+import { OkRetransmitter } from './retransmit.js';
 import type { Peer, Proto } from './transport.js';
 
 export interface B2buaConfig {
@@ -50,8 +51,6 @@ interface Call {
   cancelled: boolean;
   ended: boolean;
   timers: unknown[];
-  /** The 2xx to the a-leg, retransmitted until its ACK (§13.3.1.4). */
-  ok: Buffer | undefined;
 }
 
 const NORMAL_CLEARING = 'Q.850;cause=16;text="NORMAL_CLEARING"';
@@ -70,8 +69,8 @@ function reasonFor(status: number): string {
  */
 export class B2bua {
   private readonly byCallId = new Map<string, { call: Call; fork: Fork | undefined }>();
-  /** 2xx responses to relayed re-INVITEs awaiting their ACK, by Call-ID and CSeq. */
-  private readonly relayed2xx = new Map<string, { timer: unknown }>();
+  /** 2xx responses awaiting their ACK, initial and relayed re-INVITEs alike. */
+  private readonly oks: OkRetransmitter;
 
   constructor(
     private readonly core: B2buaCore,
@@ -79,7 +78,9 @@ export class B2bua {
     private readonly auth: Authenticator,
     private readonly store: BindingStore,
     private readonly secrets: Secrets,
-  ) {}
+  ) {
+    this.oks = new OkRetransmitter(core.clock, core.timers, (to, bytes) => core.send(to, bytes));
+  }
 
   get activeCalls(): number {
     return new Set([...this.byCallId.values()].map((x) => x.call)).size;
@@ -132,7 +133,6 @@ export class B2bua {
       cancelled: false,
       ended: false,
       timers: [],
-      ok: undefined,
     };
     this.byCallId.set(call.a.callId, { call, fork: undefined });
     const callerUser = from ? parseUri(from.uri)?.user ?? '' : '';
@@ -229,26 +229,12 @@ export class B2bua {
     fork.state = 'answered';
     call.answered = fork;
     for (const other of call.forks) if (other !== fork && (other.state === 'calling' || other.state === 'early')) this.cancelFork(other);
-    call.ok = call.aCtx.reply(200, this.aResponse(call, r));
-    this.retransmitOk(call, 0);
-  }
-
-  /** §13.3.1.4: the 2xx is retransmitted with T1 doubling up to T2 until the ACK; 64·T1 without one ends the call. */
-  private retransmitOk(call: Call, n: number): void {
-    const t = this.core.timers;
-    let waited = 0;
-    for (let i = 0; i <= n; i++) waited += Math.min(t.T1 * 2 ** i, t.T2);
-    if (waited >= 64 * t.T1) {
-      call.ok = undefined;
+    const ok = call.aCtx.reply(200, this.aResponse(call, r));
+    // No ACK within 64·T1: the caller is gone, end both legs (§13.3.1.4).
+    this.oks.start(call.a.callId, call.aInvite.cseq?.seq ?? 0, call.a.peer, ok, () => {
       this.core.log(`no ACK for the 2xx of ${call.a.callId}: ending the call`);
       this.endCall(call, undefined);
-      return;
-    }
-    call.timers.push(this.core.clock.setTimeout(() => {
-      if (!call.ok || call.ended) return;
-      if (call.a.peer.proto === 'UDP') this.core.send(call.a.peer, call.ok);
-      this.retransmitOk(call, n + 1);
-    }, Math.min(t.T1 * 2 ** n, t.T2)));
+    });
   }
 
   private forkFailed(call: Call, fork: Fork, status: number): void {
@@ -306,35 +292,9 @@ export class B2bua {
     this.finish(call);
   }
 
-  /** ACK for a 2xx on the a-leg: stop retransmitting the 200 (§13.3.1.4). */
+  /** ACK for a 2xx (initial or relayed re-INVITE): stop retransmitting that 2xx (§13.3.1.4). */
   ack(msg: SipMessage): void {
-    const entry = this.byCallId.get(msg.callId ?? '');
-    if (entry && !entry.fork) entry.call.ok = undefined;
-    const key = `${msg.callId ?? ''}|${msg.cseq?.seq ?? ''}`;
-    const relayed = this.relayed2xx.get(key);
-    if (relayed) {
-      this.core.clock.clearTimeout(relayed.timer);
-      this.relayed2xx.delete(key);
-    }
-  }
-
-  /**
-   * §13.3.1.4 for a relayed re-INVITE: its 2xx is retransmitted (T1 doubling up to T2) until the
-   * ACK with the same Call-ID and CSeq arrives, or 64·T1 has passed.
-   */
-  private retransmitRelayed2xx(key: string, peer: Peer, bytes: Buffer, n = 0, waited = 0): void {
-    const t = this.core.timers;
-    const step = Math.min(t.T1 * 2 ** n, t.T2);
-    if (peer.proto !== 'UDP' || waited + step >= 64 * t.T1) {
-      this.relayed2xx.delete(key);
-      return;
-    }
-    const timer = this.core.clock.setTimeout(() => {
-      if (!this.relayed2xx.has(key)) return;
-      this.core.send(peer, bytes);
-      this.retransmitRelayed2xx(key, peer, bytes, n + 1, waited + step);
-    }, step);
-    this.relayed2xx.set(key, { timer });
+    this.oks.ack(msg.callId ?? '', msg.cseq?.seq ?? 0);
   }
 
   /** A request inside an existing dialog: BYE ends both legs; re-INVITE, UPDATE, INFO… are relayed. */
@@ -345,7 +305,7 @@ export class B2bua {
     const method = ctx.msg.method;
     if (method === 'BYE') {
       ctx.reply(200);
-      if (!fork) call.ok = undefined;
+      this.oks.forget(call.a.callId);
       this.endCall(call, fork ?? 'a');
       return true;
     }
@@ -366,7 +326,7 @@ export class B2bua {
         const h: HeaderList = [['Contact', contactOf(ctx.local)]];
         if (r.hasSdp) h.push(['Content-Type', r.contentType ?? 'application/sdp']);
         const sent = ctx.reply(r.status, { headers: h, body: r.hasSdp ? r.body : undefined, toTag: fork ? fork.dialog.localTag : call.a.localTag });
-        if (method === 'INVITE' && r.status >= 200 && r.status < 300) this.retransmitRelayed2xx(`${ctx.msg.callId ?? ''}|${ctx.msg.cseq?.seq ?? ''}`, ctx.peer, sent);
+        if (method === 'INVITE' && r.status >= 200 && r.status < 300) this.oks.start(ctx.msg.callId ?? '', ctx.msg.cseq?.seq ?? 0, ctx.peer, sent);
       },
       timeout: () => ctx.reply(408),
     };
