@@ -23,16 +23,16 @@ export class OkRetransmitter {
 
   private schedule(key: string, callId: string, peer: Peer, bytes: Buffer, giveUp: (() => void) | undefined, n: number, waited: number): void {
     const step = Math.min(this.timers.T1 * 2 ** n, this.timers.T2);
-    const timer = this.clock.setTimeout(() => {
-      if (!this.pending.has(key)) return;
-      if (waited + step >= 64 * this.timers.T1) {
-        this.pending.delete(key);
-        giveUp?.();
-        return;
-      }
-      if (peer.proto === 'UDP') this.send(peer, bytes);
-      this.schedule(key, callId, peer, bytes, giveUp, n + 1, waited + step);
-    }, step);
+    const left = 64 * this.timers.T1 - waited;
+    const timer = step < left
+      ? this.clock.setTimeout(() => {
+          if (peer.proto === 'UDP') this.send(peer, bytes);
+          this.schedule(key, callId, peer, bytes, giveUp, n + 1, waited + step);
+        }, step)
+      : this.clock.setTimeout(() => {
+          this.pending.delete(key);
+          giveUp?.();
+        }, left);
     this.pending.set(key, { timer, callId });
   }
 
