@@ -5,7 +5,7 @@ import { DIFF_KEYS } from './diff-screen.js';
 import { LADDER_KEYS } from './ladder-screen.js';
 import { MENU_KEYS } from './menu.js';
 import { MESSAGE_KEYS } from './message-screen.js';
-import { GLOBAL_KEYS, type Key, type KeyHelp, type MouseEv, type Screen } from './screen.js';
+import { GLOBAL_KEYS, type Key, type KeyHelp, type MouseEv, type Screen, wheelScroll } from './screen.js';
 import { esc } from './theme.js';
 
 const PROMPT_KEYS: KeyHelp[] = [
@@ -72,10 +72,7 @@ export class HelpScreen implements Screen {
   }
 
   handleMouse(ev: MouseEv): boolean {
-    if (ev.action === 'wheelup') this.box?.scroll(-3);
-    else if (ev.action === 'wheeldown') this.box?.scroll(3);
-    else return false;
-    return true;
+    return wheelScroll(this.box, ev);
   }
 
   help(): KeyHelp[] {

@@ -1,7 +1,7 @@
 import blessed from 'blessed';
 import type { App } from './app.js';
 import { messageInfo, type LadderData, type MessageInfo } from './ladder-data.js';
-import type { Key, KeyHelp, MouseEv, Screen } from './screen.js';
+import { wheelScroll, type Key, type KeyHelp, type MouseEv, type Screen } from './screen.js';
 import { authLines, sdpLines, sipLines } from './sip-syntax.js';
 import type { CallStore } from './store.js';
 import { esc, fit } from './theme.js';
@@ -103,10 +103,7 @@ export class MessageScreen implements Screen {
   }
 
   handleMouse(ev: MouseEv): boolean {
-    if (ev.action === 'wheelup') this.box?.scroll(-3);
-    else if (ev.action === 'wheeldown') this.box?.scroll(3);
-    else return false;
-    return true;
+    return wheelScroll(this.box, ev);
   }
 
   help(): KeyHelp[] {

@@ -51,3 +51,11 @@ export const GLOBAL_KEYS: KeyHelp[] = [
   { keys: 'Ctrl-C', what: 'quit at once' },
   { keys: 'mouse', what: 'click selects, double-click opens, wheel scrolls' },
 ];
+
+/** The mouse wheel scrolls a text box three lines at a time; false when `ev` is not a wheel turn. */
+export function wheelScroll(box: { scroll(n: number): unknown } | undefined, ev: MouseEv): boolean {
+  if (ev.action === 'wheelup') box?.scroll(-3);
+  else if (ev.action === 'wheeldown') box?.scroll(3);
+  else return false;
+  return true;
+}
