@@ -2,6 +2,7 @@ import { COMPACT_OF, canonicalName, nameEquals } from './header-names.js';
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
+import { cseqFromBytes, methodString, tagFromBytes } from './bytes.js';
 import { parseUri, type Uri } from './uri.js';
 import type { SessionDescription } from 'sdp-transform';
 
@@ -24,6 +25,34 @@ const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 
+/** Most messages are well formed: they share this empty list instead of one each. */
+const NO_PROBLEMS: readonly Malformation[] = Object.freeze([]);
+
+/** Header-line extents are gathered here, then packed (messages are kept by the thousand). */
+let scratch: number[] = [];
+
+/**
+ * The header table packed into a string: one UTF-16 code unit per offset, or two (high, low)
+ * when the message is longer than 0xFFFF bytes; the first unit says which. A string is one
+ * small heap object, a quarter of the size of a number array, which the garbage collector
+ * copies for every message the model keeps.
+ */
+function packTable(v: number[], wide: boolean): string {
+  if (!wide && v.length < 4096) {
+    v[0] = 0;
+    return String.fromCharCode.apply(null, v);
+  }
+  const units: number[] = [wide ? 1 : 0];
+  for (let i = 1; i < v.length; i++) {
+    const x = v[i]!;
+    if (wide) units.push(x >>> 16, x & 0xffff);
+    else units.push(x);
+  }
+  let out = '';
+  for (let i = 0; i < units.length; i += 4096) out += String.fromCharCode(...units.slice(i, i + 4096));
+  return out;
+}
+
 /**
  * One SIP message (RFC 3261 §7) over its raw bytes. Construction finds the start line and the
  * extent of every header line in one pass; strings are made only for what is asked for.
@@ -35,17 +64,21 @@ export class SipMessage {
   readonly method: string;
   /** Status code of a response, 0 for a request. */
   readonly status: number;
-  readonly problems: Malformation[] = [];
+  problems: readonly Malformation[] = NO_PROBLEMS;
   readonly bodyStart: number;
   readonly bodyEnd: number;
   private readonly startEnd: number;
-  /** Per header: name start, name end, value start, value end (value may span folded lines). */
-  private readonly idx: number[] = [];
+  /** Per header: name start, name end, value start, value end (value may span folded lines); see packTable. */
+  private readonly table: string;
+  /** Number of offsets in the table (4 per header). */
+  private readonly count: number;
   private cseqCache: CSeq | null | undefined;
   /** Parsed From/To, made once on first use (tags are asked for per message by the model). */
   private fromCache: NameAddr | null | undefined;
   private callIdCache: string | null | undefined;
   private toCache: NameAddr | null | undefined;
+  private fromTagCache: string | null | undefined;
+  private toTagCache: string | null | undefined;
 
   private constructor(raw: Buffer, kind: LineKind, lineEnd: number, stream: boolean) {
     this.raw = raw;
@@ -53,6 +86,8 @@ export class SipMessage {
     this.startEnd = lineEnd > 0 && raw[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     let p = lineEnd + 1;
     let headerEnd = -1;
+    const idx = scratch;
+    idx.length = 1; // [0] is the table's width flag (packTable)
     while (p < raw.length) {
       let le = raw.indexOf(LF, p);
       if (le < 0) le = raw.length;
@@ -62,44 +97,47 @@ export class SipMessage {
         break;
       }
       const c = raw[p];
-      if ((c === 0x20 || c === 0x09) && this.idx.length) {
-        this.idx[this.idx.length - 1] = contentEnd; // folded continuation (§7.3.1)
+      if ((c === 0x20 || c === 0x09) && idx.length > 1) {
+        idx[idx.length - 1] = contentEnd; // folded continuation (§7.3.1)
       } else {
         // Look for the colon on this line only: scanning past it would be quadratic.
         let colon = p;
         while (colon < contentEnd && raw[colon] !== COLON) colon++;
         if (colon >= contentEnd) {
-          if (!this.problems.includes('bad-header-line')) this.problems.push('bad-header-line');
+          this.flag('bad-header-line');
         } else {
           let ne = colon;
           while (ne > p && (raw[ne - 1] === 0x20 || raw[ne - 1] === 0x09)) ne--;
           let vs = colon + 1;
           while (vs < contentEnd && (raw[vs] === 0x20 || raw[vs] === 0x09)) vs++;
-          this.idx.push(p, ne, vs, contentEnd);
+          idx.push(p, ne, vs, contentEnd);
         }
       }
       p = le + 1;
     }
+    this.table = packTable(idx, raw.length > 0xffff);
+    this.count = idx.length - 1;
+    if (idx.length > 4096) scratch = []; // do not keep a huge one alive
     if (headerEnd < 0) {
-      this.problems.push('no-header-end');
+      this.flag('no-header-end');
       headerEnd = raw.length;
     }
     this.bodyStart = Math.min(headerEnd, raw.length);
     const cl = this.get('content-length');
     let bodyEnd = raw.length;
     if (cl === undefined) {
-      if (stream) this.problems.push('missing-content-length');
+      if (stream) this.flag('missing-content-length');
     } else if (!/^\d+$/.test(cl)) {
-      this.problems.push('bad-content-length');
+      this.flag('bad-content-length');
     } else {
       const n = Number(cl);
       // §18.3: bytes past Content-Length in a datagram are discarded; fewer means truncation.
-      if (this.bodyStart + n > raw.length) this.problems.push('body-truncated');
+      if (this.bodyStart + n > raw.length) this.flag('body-truncated');
       else bodyEnd = this.bodyStart + n;
     }
     this.bodyEnd = bodyEnd;
     if (this.isRequest) {
-      this.method = raw.toString('latin1', 0, raw.indexOf(0x20));
+      this.method = methodString(raw, 0, raw.indexOf(0x20));
       this.status = 0;
     } else {
       this.status = (raw[8]! - 48) * 100 + (raw[9]! - 48) * 10 + (raw[10]! - 48);
@@ -121,16 +159,18 @@ export class SipMessage {
     return new SipMessage(raw, kind, le, stream);
   }
 
+  private flag(p: Malformation): void {
+    if (this.problems === NO_PROBLEMS) this.problems = [p];
+    else if (!this.problems.includes(p)) this.problems = [...this.problems, p];
+  }
+
   private validate(): void {
-    const p = this.problems;
-    if (this.callId === undefined) p.push('missing-call-id');
-    const cseqRaw = this.get('cseq');
-    if (cseqRaw === undefined) p.push('missing-cseq');
-    else if (!this.cseq) p.push('bad-cseq');
-    else if (this.isRequest && this.cseq.method !== this.method && this.method !== 'ACK' && this.method !== 'CANCEL') p.push('cseq-method-mismatch');
-    if (!this.has('from')) p.push('missing-from');
-    if (!this.has('to')) p.push('missing-to');
-    if (!this.has('via')) p.push('missing-via');
+    if (this.callId === undefined) this.flag('missing-call-id');
+    if (this.cseq === undefined) this.flag(this.has('cseq') ? 'bad-cseq' : 'missing-cseq');
+    else if (this.isRequest && this.cseq.method !== this.method && this.method !== 'ACK' && this.method !== 'CANCEL') this.flag('cseq-method-mismatch');
+    if (!this.has('from')) this.flag('missing-from');
+    if (!this.has('to')) this.flag('missing-to');
+    if (!this.has('via')) this.flag('missing-via');
   }
 
   get malformed(): boolean {
@@ -154,20 +194,34 @@ export class SipMessage {
 
   private find(lower: string, from = 0): number {
     const compact = COMPACT_OF[lower];
-    const idx = this.idx;
     const raw = this.raw;
-    for (let i = from; i < idx.length; i += 4) {
-      const ns = idx[i]!;
-      const ne = idx[i + 1]!;
+    for (let i = from; i < this.count; i += 4) {
+      const ns = this.at(i);
+      const ne = this.at(i + 1);
       if (nameEquals(raw, ns, ne, lower) || (compact !== undefined && ne - ns === 1 && (raw[ns]! | 0x20) === compact.charCodeAt(0))) return i;
     }
     return -1;
   }
 
+  /** Offset k of the header table. */
+  private at(k: number): number {
+    const t = this.table;
+    return t.charCodeAt(0) === 0 ? t.charCodeAt(k + 1) : t.charCodeAt(2 * k + 1) * 0x10000 + t.charCodeAt(2 * k + 2);
+  }
+
   private value(i: number): string {
-    const s = this.raw.toString('utf8', this.idx[i + 2]!, this.idx[i + 3]!);
+    const s = this.raw.toString('utf8', this.at(i + 2), this.at(i + 3));
     // Folded lines become single spaces (§7.3.1).
     return s.includes('\n') ? s.replace(/\r?\n[ \t]+/g, ' ') : s;
+  }
+
+  /**
+   * Hands the raw bytes of the first `name` header's value to `read` (no string is made): for
+   * readers that run on every message. Undefined when the header is absent.
+   */
+  readValue<T>(name: string, read: (buf: Buffer, start: number, end: number) => T): T | undefined {
+    const i = this.find(name.toLowerCase());
+    return i < 0 ? undefined : read(this.raw, this.at(i + 2), this.at(i + 3));
   }
 
   has(name: string): boolean {
@@ -196,7 +250,7 @@ export class SipMessage {
   /** All headers as [canonical name, value], in order. */
   headers(): Array<[string, string]> {
     const out: Array<[string, string]> = [];
-    for (let i = 0; i < this.idx.length; i += 4) out.push([canonicalName(this.raw.toString('latin1', this.idx[i]!, this.idx[i + 1]!)), this.value(i)]);
+    for (let i = 0; i < this.count; i += 4) out.push([canonicalName(this.raw.toString('latin1', this.at(i), this.at(i + 1))), this.value(i)]);
     return out;
   }
 
@@ -207,8 +261,9 @@ export class SipMessage {
 
   get cseq(): CSeq | undefined {
     if (this.cseqCache === undefined) {
-      const v = this.get('cseq');
-      this.cseqCache = (v === undefined ? undefined : parseCSeq(v)) ?? null;
+      const i = this.find('cseq');
+      if (i < 0) this.cseqCache = null;
+      else this.cseqCache = cseqFromBytes(this.raw, this.at(i + 2), this.at(i + 3)) ?? parseCSeq(this.value(i)) ?? null;
     }
     return this.cseqCache ?? undefined;
   }
@@ -229,12 +284,22 @@ export class SipMessage {
     return this.toCache ?? undefined;
   }
 
+  /** The From tag (§19.3), read off the bytes without parsing the whole From (asked of every message). */
   get fromTag(): string | undefined {
-    return this.from?.params['tag'] ?? undefined;
+    if (this.fromTagCache === undefined) this.fromTagCache = this.tagOf('from', () => this.from);
+    return this.fromTagCache ?? undefined;
   }
 
   get toTag(): string | undefined {
-    return this.to?.params['tag'] ?? undefined;
+    if (this.toTagCache === undefined) this.toTagCache = this.tagOf('to', () => this.to);
+    return this.toTagCache ?? undefined;
+  }
+
+  private tagOf(name: string, parsed: () => NameAddr | undefined): string | null {
+    const i = this.find(name);
+    if (i < 0) return null;
+    const fast = tagFromBytes(this.raw, this.at(i + 2), this.at(i + 3));
+    return fast !== undefined ? fast : parsed()?.params['tag'] ?? null;
   }
 
   get vias(): Via[] {

@@ -1,3 +1,4 @@
+import { viaIdsFromBytes, type ViaIds } from './bytes.js';
 import type { SipMessage } from './message.js';
 
 /** RFC 3261 §8.1.1.7: branches that begin with this cookie are unique per transaction. */
@@ -15,8 +16,10 @@ export const MAGIC_COOKIE = 'z9hG4bK';
 const SENT_BY = /^\s*SIP\s*\/\s*2\.0\s*\/\s*[^\s;,]+\s+([^;,\s]+)/i;
 const BRANCH = /;\s*branch\s*=\s*([^;,\s]+)/i;
 
-/** sent-by and branch of the top Via, read straight off the header text (this runs per message). */
-function topViaIds(msg: SipMessage): { sentBy: string; branch: string | undefined } | undefined {
+/** sent-by and branch of the top Via, off the header bytes when plain (this runs per message). */
+function topViaIds(msg: SipMessage): ViaIds | undefined {
+  const fast = msg.readValue('via', viaIdsFromBytes);
+  if (fast !== undefined) return fast ?? undefined;
   const v = msg.get('via');
   if (v === undefined) return undefined;
   const comma = v.indexOf(',');

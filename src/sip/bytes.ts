@@ -1,0 +1,182 @@
+/**
+ * Byte-level readers for the few header fields the model asks of every message (CSeq, tags,
+ * method). They run per message, so they read the raw bytes and make at most one small string;
+ * anything unusual (quotes, folding, non-ASCII) returns `undefined` and the caller falls back to
+ * the full string parsers in headers.ts, so both paths always agree.
+ */
+import { KNOWN_METHODS, TOKEN } from './start-line.js';
+
+const SP = 0x20;
+const HTAB = 0x09;
+const SEMI = 0x3b;
+const EQ = 0x3d;
+const LT = 0x3c;
+const GT = 0x3e;
+const DQUOTE = 0x22;
+const COMMA = 0x2c;
+
+/** Known method names by length, so a method read off the wire is the same string every time. */
+const METHODS_BY_LENGTH = new Map<number, string[]>();
+for (const m of KNOWN_METHODS) {
+  const list = METHODS_BY_LENGTH.get(m.length) ?? [];
+  list.push(m);
+  METHODS_BY_LENGTH.set(m.length, list);
+}
+
+/** The token at [start, end) as a string; a known method is returned without allocating. */
+export function methodString(buf: Buffer, start: number, end: number): string {
+  const candidates = METHODS_BY_LENGTH.get(end - start);
+  if (candidates) {
+    outer: for (const m of candidates) {
+      for (let i = 0; i < m.length; i++) if (buf[start + i] !== m.charCodeAt(i)) continue outer;
+      return m;
+    }
+  }
+  return buf.toString('latin1', start, end);
+}
+
+function isWs(c: number | undefined): boolean {
+  return c === SP || c === HTAB;
+}
+
+/**
+ * `CSeq: 4711 INVITE` (§20.16) read off the bytes of its value. Accepts only the plain form
+ * (ASCII digits, spaces or tabs, a token); undefined means "ask the string parser".
+ */
+export function cseqFromBytes(buf: Buffer, start: number, end: number): { seq: number; method: string } | undefined {
+  let p = start;
+  while (p < end && isWs(buf[p])) p++;
+  const ds = p;
+  let seq = 0;
+  while (p < end && buf[p]! >= 0x30 && buf[p]! <= 0x39) seq = seq * 10 + (buf[p++]! - 0x30);
+  const digits = p - ds;
+  if (digits === 0 || digits > 10 || !isWs(buf[p])) return undefined;
+  while (p < end && isWs(buf[p])) p++;
+  const ms = p;
+  while (p < end && TOKEN[buf[p]!]) p++;
+  const me = p;
+  while (p < end && isWs(buf[p])) p++;
+  if (me === ms || p !== end || seq > 0xffffffff) return undefined;
+  return { seq, method: methodString(buf, ms, me) };
+}
+
+/**
+ * The `tag` parameter of a From/To value (§19.3) read off the bytes: parameters start after the
+ * `>` of a name-addr, or after the URI of an addr-spec. Returns null when there is no tag, and
+ * undefined when the value has quotes or anything else the plain scan does not handle.
+ */
+export function tagFromBytes(buf: Buffer, start: number, end: number): string | null | undefined {
+  let p = start;
+  let angle = -1;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c === DQUOTE || c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
+    if (c === LT && angle < 0) angle = i;
+  }
+  if (angle >= 0) {
+    const gt = buf.indexOf(GT, angle);
+    if (gt < 0 || gt >= end) return undefined;
+    p = gt + 1;
+    // Text between '>' and the first ';' is read as a parameter by the full parser: leave it that.
+    while (p < end && isWs(buf[p])) p++;
+    if (p < end && buf[p] !== SEMI) return undefined;
+  }
+  // Walk the parameters: ;name[=value] with optional whitespace around the separators. A repeated
+  // tag is read as the full parser reads it: the last one wins.
+  let tag: string | null = null;
+  for (;;) {
+    while (p < end && buf[p] !== SEMI) {
+      if (buf[p] === COMMA) return undefined; // a list where one value is expected
+      p++;
+    }
+    if (p >= end) return tag;
+    p++;
+    while (p < end && isWs(buf[p])) p++;
+    const ns = p;
+    while (p < end && buf[p] !== EQ && buf[p] !== SEMI && !isWs(buf[p])) p++;
+    const isTag = p - ns === 3 && (buf[ns]! | 0x20) === 0x74 && (buf[ns + 1]! | 0x20) === 0x61 && (buf[ns + 2]! | 0x20) === 0x67;
+    while (p < end && isWs(buf[p])) p++;
+    if (buf[p] !== EQ || p >= end) {
+      if (isTag) return undefined; // "tag" without a value: leave it to the full parser
+      continue;
+    }
+    p++;
+    while (p < end && isWs(buf[p])) p++;
+    const vs = p;
+    while (p < end && buf[p] !== SEMI) p++;
+    let ve = p;
+    while (ve > vs && isWs(buf[ve - 1])) ve--;
+    if (isTag) tag = buf.toString('latin1', vs, ve);
+  }
+}
+
+export interface ViaIds {
+  /** sent-by, lower-cased, with a trailing ":" when it has no port. */
+  sentBy: string;
+  branch: string | undefined;
+}
+
+function isVia(c: number | undefined): boolean {
+  return c !== undefined && c !== SEMI && c !== COMMA && !isWs(c);
+}
+
+function matchCi(buf: Buffer, p: number, end: number, lower: string): boolean {
+  if (end - p < lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((buf[p + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * sent-by and branch of the top Via (§20.42, §8.1.1.7) off the bytes of the Via value: what
+ * every message's transaction key needs. null when the value does not read as a Via, undefined
+ * for anything the plain scan leaves to the string parser (folding, non-ASCII).
+ */
+export function viaIdsFromBytes(buf: Buffer, start: number, end: number): ViaIds | null | undefined {
+  let stop = buf.indexOf(COMMA, start);
+  if (stop < 0 || stop > end) stop = end;
+  for (let i = start; i < stop; i++) if (buf[i]! >= 0x80 || buf[i] === 0x0d || buf[i] === 0x0a) return undefined;
+  let p = start;
+  const ws = (): void => {
+    while (p < stop && isWs(buf[p])) p++;
+  };
+  ws();
+  if (!matchCi(buf, p, stop, 'sip')) return null;
+  p += 3;
+  ws();
+  if (buf[p] !== 0x2f) return null;
+  p++;
+  ws();
+  if (!matchCi(buf, p, stop, '2.0')) return null;
+  p += 3;
+  ws();
+  if (buf[p] !== 0x2f) return null;
+  p++;
+  ws();
+  const ts = p;
+  while (p < stop && isVia(buf[p])) p++;
+  if (p === ts || p >= stop || !isWs(buf[p])) return null;
+  ws();
+  const ss = p;
+  while (p < stop && isVia(buf[p])) p++;
+  if (p === ss) return null;
+  let sentBy = buf.toString('latin1', ss, p).toLowerCase();
+  if (!sentBy.includes(':') && !sentBy.startsWith('[')) sentBy += ':';
+  // The first ";branch=value" of the top value.
+  let branch: string | undefined;
+  for (let q = buf.indexOf(SEMI, start); q >= 0 && q < stop; q = buf.indexOf(SEMI, q + 1)) {
+    let r = q + 1;
+    while (r < stop && isWs(buf[r])) r++;
+    if (!matchCi(buf, r, stop, 'branch')) continue;
+    r += 6;
+    while (r < stop && isWs(buf[r])) r++;
+    if (buf[r] !== EQ || r >= stop) continue;
+    r++;
+    while (r < stop && isWs(buf[r])) r++;
+    const bs = r;
+    while (r < stop && isVia(buf[r])) r++;
+    if (r === bs) continue;
+    branch = buf.toString('latin1', bs, r);
+    break;
+  }
+  return { sentBy, branch };
+}

@@ -1,0 +1,114 @@
+// The byte-level readers (src/sip/bytes.ts) are fast paths: on every input they must give what
+// the string parsers give. Differential tests over generated and mutated header values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCSeq, parseNameAddr, SipMessage, transactionKey } from '../src/sip/index.js';
+
+/** Small deterministic PRNG (mulberry32), so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+
+const WS = ['', ' ', '  ', '\t'];
+const NOISE = ['"', '<', '>', ';', ',', '=', ' ', '\t', 'é', '\r\n ', 'tag', 'TAG', 'branch', 'x', '0', ':', '[', ']'];
+
+function mutate(r: () => number, s: string): string {
+  let out = s;
+  const n = Math.floor(r() * 3);
+  for (let i = 0; i < n; i++) {
+    const at = Math.floor(r() * (out.length + 1));
+    const op = r();
+    if (op < 0.4) out = out.slice(0, at) + pick(r, NOISE) + out.slice(at);
+    else if (op < 0.7) out = out.slice(0, at) + out.slice(at + 1);
+    else out = out.slice(0, at) + pick(r, NOISE) + out.slice(at + 1);
+  }
+  return out;
+}
+
+function nameAddr(r: () => number): string {
+  const uri = pick(r, ['sip:alice@example.com', 'sip:bob@10.0.0.1:5060;transport=udp', 'tel:+123', 'sip:x@[::1]:5070']);
+  const display = pick(r, ['', 'Alice ', '"Bob, Jr." ', '"a<b>;tag=no" ', 'Carol']);
+  const params = pick(r, ['', ';tag=abc123', `;${pick(r, WS)}tag${pick(r, WS)}=${pick(r, WS)}Xy-9.z`, ';foo;tag=1;tag=2', ';TAG=up', ';tag', ';tag=', ';x=1;tag="q"', ';epid=1;tag=t1 ']);
+  return pick(r, ['angle', 'angle', 'spec']) === 'spec' ? `${uri}${params}` : `${display}<${uri}>${params}`;
+}
+
+function via(r: () => number): string {
+  const sentBy = pick(r, ['host.example.com', '10.0.0.1:5060', '[2001:db8::1]:5070', 'Host.Example.COM', '[::1]']);
+  const branch = pick(r, ['z9hG4bK776asdhds', 'z9hG4bK-1-0', 'old-2543-branch', '']);
+  const params = pick(r, [`;branch=${branch}`, `;rport;branch=${branch}`, `${pick(r, WS)};${pick(r, WS)}BRANCH${pick(r, WS)}=${pick(r, WS)}${branch}`, ';received=1.2.3.4', `;branch=;branch=${branch}`]);
+  const tail = pick(r, ['', `, SIP/2.0/TCP other:5061;branch=z9hG4bKother`, ',bad']);
+  return `${pick(r, WS)}${pick(r, ['SIP', 'sip'])}${pick(r, WS)}/${pick(r, WS)}2.0${pick(r, WS)}/${pick(r, WS)}${pick(r, ['UDP', 'tcp', 'TLS', 'WSS'])} ${pick(r, WS)}${sentBy}${params}${tail}`;
+}
+
+function cseq(r: () => number): string {
+  return `${pick(r, WS)}${pick(r, ['1', '4711', '4294967295', '4294967296', '12345678901', '0', ''])}${pick(r, [' ', '  ', '\t', ''])}${pick(r, ['INVITE', 'ACK', 'BYE', 'REGISTER', 'FOO-bar', 'invite', ''])}${pick(r, WS)}`;
+}
+
+function message(to: string, from: string, v: string, c: string): SipMessage {
+  const raw = Buffer.from(`INVITE sip:bob@example.com SIP/2.0\r\nVia: ${v}\r\nFrom: ${from}\r\nTo: ${to}\r\nCall-ID: a@b\r\nCSeq: ${c}\r\nContent-Length: 0\r\n\r\n`);
+  const m = SipMessage.parse(raw);
+  assert.ok(m);
+  return m;
+}
+
+/** The top Via's transaction identity as the string parsers see it (the pre-fast-path rule). */
+function slowKey(m: SipMessage): string | undefined {
+  const cs = m.get('cseq');
+  const c = cs === undefined ? undefined : parseCSeq(cs);
+  if (!c) return undefined;
+  const method = c.method === 'ACK' ? 'INVITE' : c.method;
+  const v = m.get('via');
+  let sentBy = '';
+  let branch: string | undefined;
+  if (v !== undefined) {
+    const first = v.split(',')[0]!;
+    const s = /^\s*SIP\s*\/\s*2\.0\s*\/\s*[^\s;,]+\s+([^;,\s]+)/i.exec(first);
+    if (s) {
+      const lower = s[1]!.toLowerCase();
+      sentBy = lower.includes(':') || lower.startsWith('[') ? lower : `${lower}:`;
+      branch = /;\s*branch\s*=\s*([^;,\s]+)/i.exec(first)?.[1];
+    }
+  }
+  const tag = m.get('from') === undefined ? '' : parseNameAddr(m.get('from')!).params['tag'] ?? '';
+  if (branch && branch.startsWith('z9hG4bK')) return `${branch}|${sentBy}|${method}`;
+  return `2543|${m.get('call-id') ?? ''}|${tag}|${c.seq}|${method}|${sentBy}|${branch ?? ''}`;
+}
+
+test('byte readers agree with the string parsers on 20 000 generated and mutated header values', () => {
+  const r = rng(20261124);
+  let fastTags = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const to = r() < 0.5 ? mutate(r, nameAddr(r)) : nameAddr(r);
+    const from = nameAddr(r);
+    const v = r() < 0.5 ? mutate(r, via(r)) : via(r);
+    const c = r() < 0.3 ? mutate(r, cseq(r)) : cseq(r);
+    const m = message(to, from, v, c);
+    const toValue = m.get('to');
+    const expectedTo = toValue === undefined ? undefined : parseNameAddr(toValue).params['tag'] ?? undefined;
+    assert.equal(m.toTag, expectedTo, `To: ${JSON.stringify(to)}`);
+    if (expectedTo) fastTags++;
+    const cs = m.get('cseq');
+    assert.deepEqual(m.cseq, cs === undefined ? undefined : parseCSeq(cs), `CSeq: ${JSON.stringify(c)}`);
+    assert.equal(transactionKey(m), slowKey(m), `Via: ${JSON.stringify(v)} CSeq: ${JSON.stringify(c)}`);
+  }
+  assert.ok(fastTags > 5000, 'the generator produces tags');
+});
+
+test('known methods are shared strings; others are read as written', () => {
+  const a = message('<sip:a@b>', '<sip:c@d>;tag=1', 'SIP/2.0/UDP h;branch=z9hG4bK1', '1 INVITE');
+  assert.equal(a.method, 'INVITE');
+  assert.equal(a.cseq?.method, 'INVITE');
+  const raw = Buffer.from('FOO sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK2\r\nCSeq: 7 FOO\r\nCall-ID: x\r\nFrom: <sip:a>;tag=1\r\nTo: <sip:b>\r\n\r\n');
+  const m = SipMessage.parse(raw);
+  assert.equal(m?.method, 'FOO');
+  assert.deepEqual(m?.cseq, { seq: 7, method: 'FOO' });
+});
