@@ -117,7 +117,7 @@ export class LegCorrelator {
   private byBehaviour(b: Session, p: SipPacket, t: number): LegLink | undefined {
     const candidates = this.pending.get(p.meta.src);
     if (!candidates) return undefined;
-    const bid = identity(p.msg);
+    let bid: Identity | undefined; // made only when a candidate gets this far
     let best: { a: Session; score: number; evidence: string[]; gap: number } | undefined;
     for (const a of candidates) {
       const invites = a.initialInvites;
@@ -136,6 +136,7 @@ export class LegCorrelator {
       // nothing: then only the port that received the a-leg can be the one sending the b-leg.
       if (p.meta.src === p.meta.dst && am.dport !== p.meta.sport) continue;
       const aid = identity(last.request.msg);
+      bid ??= identity(p.msg);
       const evidence = [`${p.meta.src} received the a-leg INVITE and sent this INVITE ${ms(gap)} later`];
       let score = 0.35 * (1 - gap / this.opts.windowSec);
       if (am.dport === p.meta.sport) {

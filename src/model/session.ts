@@ -43,6 +43,10 @@ export class Session {
   retransmissions = 0;
   finished = false;
   readonly auth: AuthCheck[] = [];
+  /** INVITE transactions that start a dialog (no To tag): the call attempts, in order. */
+  readonly initialInvites: Transaction[] = [];
+  /** Whether a BYE transaction was seen (kept as it happens: checked on every message). */
+  private sawBye = false;
   /** Set by the leg correlator: the group this call belongs to. */
   group: number | undefined;
 
@@ -76,6 +80,8 @@ export class Session {
         tx = new Transaction(key, p);
         this.byKey.set(key, tx);
         this.transactions.push(tx);
+        if (tx.method === 'INVITE' && !msg.toTag) this.initialInvites.push(tx);
+        else if (tx.method === 'BYE') this.sawBye = true;
       }
     } else if (tx) {
       retransmission = tx.response(p);
@@ -87,16 +93,11 @@ export class Session {
     return o;
   }
 
-  /** INVITE transactions that start a dialog (no To tag): the call attempts, in order. */
-  get initialInvites(): Transaction[] {
-    return this.transactions.filter((t) => t.method === 'INVITE' && !t.request.msg.toTag);
-  }
-
   private isFinished(): boolean {
     const last = this.transactions[this.transactions.length - 1];
     switch (this.kind) {
       case 'call': {
-        if (this.transactions.some((t) => t.method === 'BYE')) return true;
+        if (this.sawBye) return true;
         const invites = this.initialInvites;
         const lastInvite = invites[invites.length - 1];
         return lastInvite !== undefined && lastInvite.finalStatus >= 300;

@@ -16,8 +16,6 @@ export class Transaction {
   /** Retransmitted copies of the request (and of each response) seen. */
   retransmissions = 0;
   readonly responses: SipPacket[] = [];
-  /** Status codes seen, to tell a retransmitted response from a new one. */
-  private readonly seenResponses = new Set<string>();
   firstResponseTime: number | undefined;
   finalStatus = 0;
   finalTime: number | undefined;
@@ -35,13 +33,15 @@ export class Transaction {
   /** Records a response; returns true when it is a retransmission of one already seen. */
   response(p: SipPacket): boolean {
     const m = p.msg;
-    // A retransmitted response repeats status and To tag (§17.1.1.2 absorbs these).
-    const id = `${m.status}|${m.toTag ?? ''}`;
-    if (this.seenResponses.has(id)) {
-      this.retransmissions++;
-      return true;
+    // A retransmitted response repeats status and To tag (§17.1.1.2 absorbs these). The list
+    // is short (a few responses per transaction): a scan beats keeping a set of keys.
+    const tag = m.toTag ?? '';
+    for (const r of this.responses) {
+      if (r.msg.status === m.status && (r.msg.toTag ?? '') === tag) {
+        this.retransmissions++;
+        return true;
+      }
     }
-    this.seenResponses.add(id);
     this.responses.push(p);
     const t = packetTime(p);
     if (this.firstResponseTime === undefined) this.firstResponseTime = t;

@@ -1,7 +1,21 @@
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
+/**
+ * Addresses repeat on every packet of a capture: each one is made into a string once and then
+ * shared (the model keeps packets by the thousand). Bounded: the cache starts over when full.
+ */
+const V4_CACHE = new Map<number, string>();
+const V4_CACHE_MAX = 65536;
+
 export function ipv4String(buf: Buffer, off: number): string {
-  return `${DEC[buf[off]!]}.${DEC[buf[off + 1]!]}.${DEC[buf[off + 2]!]}.${DEC[buf[off + 3]!]}`;
+  const key = buf.readUInt32BE(off);
+  let s = V4_CACHE.get(key);
+  if (s === undefined) {
+    if (V4_CACHE.size >= V4_CACHE_MAX) V4_CACHE.clear();
+    s = `${DEC[buf[off]!]}.${DEC[buf[off + 1]!]}.${DEC[buf[off + 2]!]}.${DEC[buf[off + 3]!]}`;
+    V4_CACHE.set(key, s);
+  }
+  return s;
 }
 
 /** IPv6 text form of RFC 5952: lower case, leading zeros dropped, longest zero run as `::`. */
