@@ -112,3 +112,19 @@ test('known methods are shared strings; others are read as written', () => {
   assert.equal(m?.method, 'FOO');
   assert.deepEqual(m?.cseq, { seq: 7, method: 'FOO' });
 });
+
+test('Content-Length read off the bytes as the string rule reads it (§20.14, §18.3)', () => {
+  const body = 'v=0\r\n';
+  for (const v of ['5', '0005', '', ' 5', '5 ', '5x', '-1', '99', '4', '00000000000000000005', '1e1', '\u0665']) {
+    const raw = Buffer.from(`OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:a>;tag=1\r\nTo: <sip:b>\r\nContent-Length: ${v}\r\n\r\n${body}`);
+    const m = SipMessage.parse(raw, true)!;
+    const text = m.get('content-length')!;
+    const plain = /^\d+$/.test(text);
+    assert.equal(m.problems.includes('bad-content-length'), !plain, `Content-Length: ${JSON.stringify(v)}`);
+    if (plain) {
+      const n = Number(text);
+      assert.equal(m.problems.includes('body-truncated'), n > Buffer.byteLength(body), `Content-Length: ${v}`);
+      assert.equal(m.body.length, n > Buffer.byteLength(body) ? Buffer.byteLength(body) : n, `Content-Length: ${v}`);
+    }
+  }
+});

@@ -39,6 +39,30 @@ function isWs(c: number | undefined): boolean {
   return c === SP || c === HTAB;
 }
 
+function skipWs(buf: Buffer, p: number, end: number): number {
+  while (p < end && isWs(buf[p])) p++;
+  return p;
+}
+
+/**
+ * A Content-Length value (§20.14) made of digits only. Returns the number, -1 when the value is
+ * empty, undefined for anything else (the string reader then decides).
+ */
+export function lengthFromBytes(buf: Buffer, start: number, end: number): number | undefined {
+  let p = start;
+  let n = 0;
+  let digits = 0;
+  for (; p < end; p++) {
+    const c = buf[p]!;
+    if (c < 0x30 || c > 0x39) break;
+    n = n * 10 + (c - 0x30);
+    digits++;
+  }
+  if (p !== end) return undefined;
+  if (digits > 15) return undefined; // past exact integers: let the string reader decide
+  return digits === 0 ? -1 : n;
+}
+
 /**
  * `CSeq: 4711 INVITE` (§20.16) read off the bytes of its value. Accepts only the plain form
  * (ASCII digits, spaces or tabs, a token); undefined means "ask the string parser".
@@ -132,30 +156,28 @@ function matchCi(buf: Buffer, p: number, end: number, lower: string): boolean {
  * for anything the plain scan leaves to the string parser (folding, non-ASCII).
  */
 export function viaIdsFromBytes(buf: Buffer, start: number, end: number): ViaIds | null | undefined {
-  let stop = buf.indexOf(COMMA, start);
-  if (stop < 0 || stop > end) stop = end;
-  for (let i = start; i < stop; i++) if (buf[i]! >= 0x80 || buf[i] === 0x0d || buf[i] === 0x0a) return undefined;
-  let p = start;
-  const ws = (): void => {
-    while (p < stop && isWs(buf[p])) p++;
-  };
-  ws();
+  // Only the top value (up to the first comma) counts; indexOf would search past `end`.
+  let stop = start;
+  let semi = -1;
+  for (; stop < end; stop++) {
+    const c = buf[stop]!;
+    if (c === COMMA) break;
+    if (c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
+    if (c === SEMI && semi < 0) semi = stop;
+  }
+  let p = skipWs(buf, start, stop);
   if (!matchCi(buf, p, stop, 'sip')) return null;
-  p += 3;
-  ws();
+  p = skipWs(buf, p + 3, stop);
   if (buf[p] !== 0x2f) return null;
-  p++;
-  ws();
+  p = skipWs(buf, p + 1, stop);
   if (!matchCi(buf, p, stop, '2.0')) return null;
-  p += 3;
-  ws();
+  p = skipWs(buf, p + 3, stop);
   if (buf[p] !== 0x2f) return null;
-  p++;
-  ws();
+  p = skipWs(buf, p + 1, stop);
   const ts = p;
   while (p < stop && isVia(buf[p])) p++;
   if (p === ts || p >= stop || !isWs(buf[p])) return null;
-  ws();
+  p = skipWs(buf, p, stop);
   const ss = p;
   while (p < stop && isVia(buf[p])) p++;
   if (p === ss) return null;
@@ -163,7 +185,8 @@ export function viaIdsFromBytes(buf: Buffer, start: number, end: number): ViaIds
   if (!sentBy.includes(':') && !sentBy.startsWith('[')) sentBy += ':';
   // The first ";branch=value" of the top value.
   let branch: string | undefined;
-  for (let q = buf.indexOf(SEMI, start); q >= 0 && q < stop; q = buf.indexOf(SEMI, q + 1)) {
+  for (let q = semi; q >= 0 && q < stop; q++) {
+    if (buf[q] !== SEMI) continue;
     let r = q + 1;
     while (r < stop && isWs(buf[r])) r++;
     if (!matchCi(buf, r, stop, 'branch')) continue;

@@ -2,7 +2,7 @@ import { COMPACT_OF, canonicalName, nameEquals } from './header-names.js';
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
-import { cseqFromBytes, methodString, tagFromBytes } from './bytes.js';
+import { cseqFromBytes, lengthFromBytes, methodString, tagFromBytes } from './bytes.js';
 import { parseUri, type Uri } from './uri.js';
 import type { SessionDescription } from 'sdp-transform';
 
@@ -27,9 +27,6 @@ const COLON = 0x3a;
 
 /** Most messages are well formed: they share this empty list instead of one each. */
 const NO_PROBLEMS: readonly Malformation[] = Object.freeze([]);
-
-/** Header-line extents are gathered here, then packed (messages are kept by the thousand). */
-let scratch: number[] = [];
 
 /**
  * The header table packed into a string: one UTF-16 code unit per offset, or two (high, low)
@@ -86,8 +83,7 @@ export class SipMessage {
     this.startEnd = lineEnd > 0 && raw[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     let p = lineEnd + 1;
     let headerEnd = -1;
-    const idx = scratch;
-    idx.length = 1; // [0] is the table's width flag (packTable)
+    const idx: number[] = [0]; // [0] is the table's width flag (packTable)
     while (p < raw.length) {
       let le = raw.indexOf(LF, p);
       if (le < 0) le = raw.length;
@@ -117,20 +113,18 @@ export class SipMessage {
     }
     this.table = packTable(idx, raw.length > 0xffff);
     this.count = idx.length - 1;
-    if (idx.length > 4096) scratch = []; // do not keep a huge one alive
     if (headerEnd < 0) {
       this.flag('no-header-end');
       headerEnd = raw.length;
     }
     this.bodyStart = Math.min(headerEnd, raw.length);
-    const cl = this.get('content-length');
     let bodyEnd = raw.length;
-    if (cl === undefined) {
+    const n = this.contentLength();
+    if (n === undefined) {
       if (stream) this.flag('missing-content-length');
-    } else if (!/^\d+$/.test(cl)) {
+    } else if (n < 0) {
       this.flag('bad-content-length');
     } else {
-      const n = Number(cl);
       // §18.3: bytes past Content-Length in a datagram are discarded; fewer means truncation.
       if (this.bodyStart + n > raw.length) this.flag('body-truncated');
       else bodyEnd = this.bodyStart + n;
@@ -157,6 +151,16 @@ export class SipMessage {
     const kind = startLineKind(raw, 0, le);
     if (kind === LineKind.None) return undefined;
     return new SipMessage(raw, kind, le, stream);
+  }
+
+  /** Content-Length as a number; undefined when absent, -1 when not a number (§20.14). */
+  private contentLength(): number | undefined {
+    const i = this.find('content-length');
+    if (i < 0) return undefined;
+    const fast = lengthFromBytes(this.raw, this.at(i + 2), this.at(i + 3));
+    if (fast !== undefined) return fast;
+    const v = this.value(i);
+    return /^\d+$/.test(v) ? Number(v) : -1;
   }
 
   private flag(p: Malformation): void {
