@@ -21,6 +21,11 @@ export interface AnalyzerOptions {
   legWindowSec?: number;
   /** Called for every credential checked, as it is seen. */
   onAuth?: (check: AuthCheck) => void;
+  /**
+   * Keep every message of a session (default true): ladders and the UI need them; call records
+   * need only counts and transactions, and not keeping them halves what the model holds.
+   */
+  keepMessages?: boolean;
   /** Called for every message with what the model made of it. */
   onObserved?: (o: Observed, s: Session) => void;
 }
@@ -32,10 +37,19 @@ const CALL_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE
  * phones) REGISTER and then call under one Call-ID, and those are two stories. In-dialog
  * requests (INFO, REFER, NOTIFY, MESSAGE…) join the call they belong to.
  */
-function sessionKey(callId: string, method: string, open: Map<string, Session>): string {
-  if (method === 'REGISTER') return `${callId}|reg`;
-  if (CALL_METHODS.has(method) || open.has(`${callId}|call`)) return `${callId}|call`;
-  return `${callId}|other`;
+type Story = 'call' | 'reg' | 'other';
+
+function storyOf(method: string, slot: Slot | undefined): Story {
+  if (method === 'REGISTER') return 'reg';
+  if (CALL_METHODS.has(method) || slot?.call) return 'call';
+  return 'other';
+}
+
+/** The open sessions of one Call-ID, one per story (looked up per message: no key string is built). */
+interface Slot {
+  call?: Session;
+  reg?: Session;
+  other?: Session;
 }
 
 /** Calls that are legs of one call, emitted together; or a lone session. */
@@ -51,7 +65,8 @@ export interface SessionGroup {
  * follows the open calls, not the capture size. Time is the capture's.
  */
 export class Analyzer {
-  private readonly open = new Map<string, Session>();
+  private readonly open = new Map<string, Slot>();
+  private openCount = 0;
   private readonly auth: AuthTracker;
   private readonly legs: LegCorrelator;
   private readonly linger: number;
@@ -78,12 +93,12 @@ export class Analyzer {
     this.auth = new AuthTracker(opts.secrets);
     this.legs = new LegCorrelator(
       { correlationHeaders: opts.correlationHeaders ?? DEFAULT_CORRELATION_HEADERS, windowSec: opts.legWindowSec ?? 10 },
-      (id) => this.open.get(`${id}|call`),
+      (id) => this.open.get(id)?.call,
     );
   }
 
   get openSessions(): number {
-    return this.open.size;
+    return this.openCount;
   }
 
   packet(p: SipPacket): void {
@@ -91,17 +106,24 @@ export class Analyzer {
     if (callId === undefined) return; // nothing to group it by; counted as malformed upstream
     const t = packetTime(p);
     if (t > this.now) this.now = t;
-    const key = sessionKey(callId, p.msg.isRequest ? p.msg.method : p.msg.cseq?.method ?? '', this.open);
-    let s = this.open.get(key);
+    let slot = this.open.get(callId);
+    const story = storyOf(p.msg.isRequest ? p.msg.method : p.msg.cseq?.method ?? '', slot);
+    let s = slot?.[story];
     if (!s) {
+      const key = `${callId}|${story}`;
       const until = this.tombstones.get(key);
       if (until !== undefined && t <= until && (!p.msg.isRequest || p.msg.method !== 'INVITE' || p.msg.toTag)) {
         this.late++; // a straggler of a session already told: not a new story
         return;
       }
-      s = new Session(callId, p, key);
-      this.open.set(key, s);
-    }
+      s = new Session(callId, p, key, this.opts.keepMessages ?? true);
+      if (!slot) {
+        slot = {};
+        this.open.set(callId, slot);
+      }
+      slot[story] = s;
+      this.openCount++;
+    } else p.msg.shareCallId(s.callId);
     const firstInvite = s.kind === 'call' && p.msg.method === 'INVITE' && !p.msg.toTag && s.initialInvites.length === 0;
     const o = s.add(p);
     if (!o.retransmission) {
@@ -159,7 +181,7 @@ export class Analyzer {
       this.tombstones.delete(key);
     }
     const seen = new Set<Set<Session>>();
-    for (const s of this.open.values()) {
+    for (const s of this.allOpen()) {
       if (!this.ready(s, all)) continue;
       const g = this.groups.get(s);
       if (!g) {
@@ -173,12 +195,32 @@ export class Analyzer {
     }
   }
 
+  private *allOpen(): Generator<Session> {
+    for (const slot of this.open.values()) {
+      if (slot.call) yield slot.call;
+      if (slot.reg) yield slot.reg;
+      if (slot.other) yield slot.other;
+    }
+  }
+
+  private close(s: Session): void {
+    const slot = this.open.get(s.callId);
+    if (!slot) return;
+    for (const story of ['call', 'reg', 'other'] as const) {
+      if (slot[story] === s) {
+        slot[story] = undefined;
+        this.openCount--;
+      }
+    }
+    if (!slot.call && !slot.reg && !slot.other) this.open.delete(s.callId);
+  }
+
   private release(members: Session[]): void {
     const links = new Set<LegLink>();
     for (const m of members) for (const l of this.linksOf.get(m) ?? []) links.add(l);
     for (const m of members) {
       this.legs.forget(m);
-      this.open.delete(m.key);
+      this.close(m);
       this.tombstones.delete(m.key);
       this.tombstones.set(m.key, m.lastTime + this.tombstoneSec);
       this.groups.delete(m);

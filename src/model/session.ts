@@ -34,7 +34,12 @@ export interface Observed {
  * transactions, and whether its story has ended (so the analyzer can emit it after a linger).
  */
 export class Session {
+  /** Every message in capture order, when the analyzer keeps messages (ladders, the UI). */
   readonly observed: Observed[] = [];
+  /** Messages seen, retransmissions included. */
+  messages = 0;
+  /** The first request seen, else the first message: what a record describes. */
+  head: SipPacket;
   readonly transactions: Transaction[] = [];
   private readonly byKey = new Map<string, Transaction>();
   readonly firstTime: number;
@@ -55,7 +60,10 @@ export class Session {
     first: SipPacket,
     /** The analyzer's key: Call-ID and what kind of story it is. */
     readonly key: string = callId,
+    /** Keep every message in `observed`; records alone need only counts and transactions. */
+    private readonly keepMessages = true,
   ) {
+    this.head = first;
     this.firstTime = packetTime(first);
     this.lastTime = this.firstTime;
     this.kind = KIND_OF_METHOD[first.msg.isRequest ? first.msg.method : first.msg.cseq?.method ?? ''] ?? 'other';
@@ -88,7 +96,8 @@ export class Session {
     }
     if (retransmission) this.retransmissions++;
     const o: Observed = { packet: p, retransmission, transaction: tx };
-    this.observed.push(o);
+    if (this.keepMessages) this.observed.push(o);
+    if (this.messages++ === 0 || (msg.isRequest && !this.head.msg.isRequest)) this.head = p;
     if (!retransmission) this.finished = this.isFinished();
     return o;
   }

@@ -263,6 +263,14 @@ export class SipMessage {
     return this.callIdCache ?? undefined;
   }
 
+  /**
+   * Takes `same` (equal to this message's Call-ID) as the cached Call-ID, so that the messages
+   * of one call kept by the model share one string instead of holding a copy each.
+   */
+  shareCallId(same: string): void {
+    if (this.callIdCache === same) this.callIdCache = same;
+  }
+
   get cseq(): CSeq | undefined {
     if (this.cseqCache === undefined) {
       const i = this.find('cseq');

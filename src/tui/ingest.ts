@@ -52,8 +52,7 @@ class Locations {
 }
 
 function firstMethod(s: Session): string {
-  const o = s.observed.find((x) => x.packet.msg.isRequest) ?? s.observed[0];
-  return o ? o.packet.msg.method : '';
+  return s.head.msg.method;
 }
 
 /**
