@@ -40,6 +40,6 @@ export async function callsCommand(file: string, opts: ModelOptions & { json?: b
   if (!opts.json) out.line(TABLE_HEADER);
   await analyzeFile(file, opts, (g) => {
     for (const r of groupRecords(g)) out.line(opts.json ? JSON.stringify(r) : tableRow(r));
-  }, {}, () => out.flush());
+  }, { keepMessages: false }, () => out.flush()); // records need no message lists
   await out.flush();
 }

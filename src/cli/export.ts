@@ -3,13 +3,14 @@ import { groupRecords } from '../model/index.js';
 import { analyzeFile, type ModelOptions } from './analyze.js';
 
 /**
- * `export csv`: call records streamed through csv-stringify as groups finish, so memory stays
- * bounded by open calls. Backpressure is honoured between input chunks.
+ * `export csv`: call records written through csv-stringify (in batches) as groups finish, so
+ * memory stays bounded by open calls. Backpressure is honoured between input chunks. Records
+ * need no session's message list (only counts and transactions), so the model keeps none.
  */
 export async function exportCsvCommand(file: string, opts: ModelOptions & { output: string }): Promise<void> {
   const csv = await RecordCsvWriter.open(opts.output);
   await analyzeFile(file, opts, (g) => {
     for (const r of groupRecords(g)) csv.write(r);
-  }, {}, () => csv.drained());
+  }, { keepMessages: false }, () => csv.drained());
   await csv.close();
 }

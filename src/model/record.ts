@@ -1,5 +1,6 @@
 import { parseNameAddr, parseUri, sdpCodecs, type SipPacket } from '../sip/index.js';
 import type { AuthCheck } from './auth.js';
+import { isoMillis } from './iso-time.js';
 import { causeFromSipStatus, causeName, NORMAL_CLEARING, ORIGINATOR_CANCEL, q850FromReason } from './q850.js';
 import type { Session } from './session.js';
 import { packetTime, type Transaction } from './transaction.js';
@@ -18,11 +19,15 @@ export const RECORD_COLUMNS = [
 export type RecordColumn = (typeof RECORD_COLUMNS)[number];
 export type CallRecord = Record<RecordColumn, string | number | null>;
 
-/** ISO 8601 UTC with milliseconds. */
-export function isoMillis(t: number | undefined): string | null {
-  if (t === undefined) return null;
-  const d = new Date(Math.round(t * 1000));
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+export { isoMillis };
+
+/** sip:/sips: URI with one '@' and nothing to unescape: its user is what lies between scheme and '@'. */
+const PLAIN_SIP_URI = /^sips?:([^@?%:\s]*)@[^@?\s]*$/i;
+
+/** The user part of a From/To URI as parseUri reads it; plain SIP URIs (nearly all) skip the full parse. */
+export function uriUser(uri: string): string | null {
+  const plain = PLAIN_SIP_URI.exec(uri);
+  return plain ? plain[1]! : parseUri(uri)?.user ?? null;
 }
 
 function endpoint(p: SipPacket, which: 'src' | 'dst'): string {
@@ -36,9 +41,10 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Codec names of the active streams in the SDP answer, e.g. "PCMU,telephone-event". */
-function answerCodecs(txs: Transaction[]): string | null {
-  for (const t of txs) {
+/** Codec names of the active streams in the SDP answer, e.g. "PCMU,telephone-event"; the latest INVITE first. */
+function answerCodecs(invites: Transaction[]): string | null {
+  for (let i = invites.length - 1; i >= 0; i--) {
+    const t = invites[i]!;
     const answer = t.responses.find((r) => r.msg.status >= 200 && r.msg.status < 300 && r.msg.hasSdp) ?? t.responses.find((r) => r.msg.hasSdp) ?? (t.ack?.msg.hasSdp ? t.ack : undefined);
     const part = answer?.msg.parts.find((p) => p.contentType === 'application/sdp');
     if (!part) continue;
@@ -48,10 +54,20 @@ function answerCodecs(txs: Transaction[]): string | null {
   return null;
 }
 
-function authColumns(checks: AuthCheck[]): { user: string | null; result: string | null; reason: string | null } {
+interface AuthColumns {
+  user: string | null;
+  result: string | null;
+  reason: string | null;
+}
+
+/** Most sessions carry no credentials: they share this. */
+const NO_AUTH: Readonly<AuthColumns> = Object.freeze({ user: null, result: null, reason: null });
+
+function authColumns(checks: AuthCheck[]): Readonly<AuthColumns> {
+  if (!checks.length) return NO_AUTH;
   const real = checks.filter((c) => !c.copy);
   const last = real[real.length - 1] ?? checks[checks.length - 1];
-  if (!last) return { user: null, result: null, reason: null };
+  if (!last) return NO_AUTH;
   return { user: last.credentials.username, result: last.result, reason: last.explanation.join('; ') || null };
 }
 
@@ -67,7 +83,10 @@ function statusOf(inv: Transaction | undefined, cancelled: boolean): CallStatus 
   return 'failed';
 }
 
-/** A record with every column null; a literal keeps one object shape for all records (fast). */
+/**
+ * A record with every column null; a literal keeps one object shape for all records (fast). Its
+ * keys are in RECORD_COLUMNS order, which lets the CSV writer take Object.values (it checks).
+ */
 function empty(): CallRecord {
   return {
     call_id: null, related_call_ids: null, leg: null, kind: null, from_user: null, from_display: null, to_user: null, request_uri: null,
@@ -78,29 +97,39 @@ function empty(): CallRecord {
   };
 }
 
+/** The first 18x of the call attempts, in order (§13.3.1.1: the callee is alerting). */
+function firstRinging(invites: Transaction[]): SipPacket | undefined {
+  for (const t of invites) {
+    const ring = t.responses.find((x) => x.msg.status >= 180 && x.msg.status < 190);
+    if (ring) return ring;
+  }
+  return undefined;
+}
+
 /** The call record of a session (RFC 3261 §13–15 events turned into CDR fields). */
-export function buildRecord(s: Session, leg: string | null, related: string[], confidence: number | null, evidence: string[]): CallRecord {
+export function buildRecord(s: Session, leg: string | null, related: readonly string[], confidence: number | null, evidence: readonly string[]): CallRecord {
   const r = empty();
-  const first = s.observed.find((o) => o.packet.msg.isRequest)?.packet ?? s.observed[0]!.packet;
   const invites = s.initialInvites;
   const firstInvite = invites[0];
   const lastInvite = invites[invites.length - 1];
-  const head = firstInvite?.request ?? first;
+  // Session.head: its first request, or its first message when it has none (kept as messages
+  // arrive, so records need not keep every message).
+  const head = firstInvite?.request ?? s.head;
   const from = head.msg.from;
   r.call_id = s.callId;
   r.related_call_ids = related.join(';') || null;
   r.leg = leg;
   r.kind = s.kind;
-  r.from_user = from ? parseUri(from.uri)?.user ?? null : null;
+  r.from_user = from ? uriUser(from.uri) : null;
   r.from_display = from?.display || null;
   const to = head.msg.to;
-  r.to_user = to ? parseUri(to.uri)?.user ?? null : null;
+  r.to_user = to ? uriUser(to.uri) : null;
   r.request_uri = head.msg.isRequest ? head.msg.requestUri : null;
   r.src = endpoint(head, 'src');
   r.dst = endpoint(head, 'dst');
   r.transport = head.transport;
   r.start_time = isoMillis(packetTime(head));
-  r.messages = s.observed.length;
+  r.messages = s.messages;
   r.retransmissions = s.retransmissions;
   r.user_agent = head.msg.get('user-agent') ?? null;
   r.leg_confidence = confidence;
@@ -116,14 +145,13 @@ export function buildRecord(s: Session, leg: string | null, related: string[], c
 
 function fillCall(r: CallRecord, s: Session, invites: Transaction[], firstInvite: Transaction | undefined, lastInvite: Transaction | undefined): void {
   const start = firstInvite?.requestTime ?? s.firstTime;
-  const ring = invites.map((t) => t.responses.find((x) => x.msg.status >= 180 && x.msg.status < 190)).find(Boolean);
+  const ring = firstRinging(invites);
   const answer = lastInvite?.responses.find((x) => x.msg.status >= 200 && x.msg.status < 300);
   const cancel = s.transactions.find((t) => t.method === 'CANCEL');
   // A BYE ends the call only if there was one to end: after a 2xx, or in the early dialog while the
   // INVITE is still pending (the caller hanging up; §15). A BYE after a failure changes nothing.
   const pending = lastInvite !== undefined && lastInvite.finalStatus === 0;
   const bye = answer || pending ? s.transactions.find((t) => t.method === 'BYE') : undefined;
-  const callerTag = firstInvite?.request.msg.fromTag;
   const ringTime = ring ? packetTime(ring) : undefined;
   const answerTime = answer ? packetTime(answer) : undefined;
   const earlyBye = !answer && bye !== undefined;
@@ -137,13 +165,14 @@ function fillCall(r: CallRecord, s: Session, invites: Transaction[], firstInvite
   const progress = ringTime ?? answerTime ?? lastInvite?.finalTime;
   r.pdd_ms = progress !== undefined ? Math.round((progress - start) * 1000) : null;
   r.forks = lastInvite ? lastInvite.dialogTags.length : 0;
-  r.codecs = answerCodecs(invites.slice().reverse());
+  r.codecs = answerCodecs(invites);
   let end: number | undefined;
   let cause: number | undefined;
   let reasonCause: number | undefined;
   if (bye) {
     end = bye.requestTime;
     const byeMsg = bye.request.msg;
+    const callerTag = firstInvite?.request.msg.fromTag;
     r.hangup_by = callerTag && byeMsg.fromTag === callerTag ? 'caller' : 'callee';
     reasonCause = q850FromReason(byeMsg.getAll('reason'));
     cause = reasonCause ?? NORMAL_CLEARING;
