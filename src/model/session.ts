@@ -41,7 +41,8 @@ export class Session {
   /** The first request seen, else the first message: what a record describes. */
   head: SipPacket;
   readonly transactions: Transaction[] = [];
-  private readonly byKey = new Map<string, Transaction>();
+  /** Transactions by key, made once a session has many (a scan of a few beats a map per call). */
+  private byKey: Map<string, Transaction> | undefined;
   readonly firstTime: number;
   lastTime: number;
   kind: SessionKind;
@@ -73,7 +74,7 @@ export class Session {
     const msg = p.msg;
     this.lastTime = Math.max(this.lastTime, packetTime(p));
     const key = transactionKey(msg);
-    let tx = key ? this.byKey.get(key) : undefined;
+    let tx = key ? this.transaction(key) : undefined;
     let retransmission = false;
     if (msg.isRequest) {
       if (tx && msg.method === 'ACK' && tx.method === 'INVITE') {
@@ -86,8 +87,9 @@ export class Session {
         tx.retransmissions++;
       } else if (key) {
         tx = new Transaction(key, p);
-        this.byKey.set(key, tx);
         this.transactions.push(tx);
+        if (this.byKey) this.byKey.set(key, tx);
+        else if (this.transactions.length > 8) this.byKey = new Map(this.transactions.map((t) => [t.key, t]));
         if (tx.method === 'INVITE' && !msg.toTag) this.initialInvites.push(tx);
         else if (tx.method === 'BYE') this.sawBye = true;
       }
@@ -100,6 +102,12 @@ export class Session {
     if (this.messages++ === 0 || (msg.isRequest && !this.head.msg.isRequest)) this.head = p;
     if (!retransmission) this.finished = this.isFinished();
     return o;
+  }
+
+  private transaction(key: string): Transaction | undefined {
+    if (this.byKey) return this.byKey.get(key);
+    for (const t of this.transactions) if (t.key === key) return t;
+    return undefined;
   }
 
   private isFinished(): boolean {
