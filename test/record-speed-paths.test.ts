@@ -15,6 +15,7 @@ import { RecordCsvWriter } from '../src/export/index.js';
 import { Analyzer, groupRecords, isoMillis, RECORD_COLUMNS, type CallRecord, type RecordColumn } from '../src/model/index.js';
 import { uriUser } from '../src/model/record.js';
 import { parseUri, SipExtractor } from '../src/sip/index.js';
+import { rng } from './helpers/frames.js';
 
 const SEED = fileURLToPath(new URL('../captures/seed-chapter.pcap', import.meta.url));
 
@@ -23,18 +24,6 @@ function isoMillisReference(t: number | undefined): string | null {
   if (t === undefined) return null;
   const d = new Date(Math.round(t * 1000));
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const MAX_MS = 8.64e15;
@@ -69,7 +58,7 @@ test('isoMillis: edge times as Date#toISOString writes them', () => {
 });
 
 test('isoMillis: random times, in order and shuffled (the caches must not leak between seconds or days)', () => {
-  const rnd = random(20261124);
+  const rnd = rng(20261124);
   const times: number[] = [];
   for (let i = 0; i < 20_000; i++) times.push((rnd() * 2 - 1) * (MAX_MS / 1000)); // anywhere in Date's range
   for (let i = 0; i < 20_000; i++) times.push(1.7e9 + rnd() * 4 * 86_400); // a capture's few days
