@@ -1,7 +1,7 @@
 import type { SessionGroup } from '../model/index.js';
 import { packetTime } from '../model/index.js';
 import { hostPort } from '../net/index.js';
-import { parseNameAddr, parseUri } from '../sip/index.js';
+import { parseNameAddr, uriUser } from '../sip/index.js';
 
 /** A lifeline of the ladder: one SIP endpoint (ip:port). */
 export interface Lifeline {
@@ -37,7 +37,7 @@ export interface Ladder {
 
 function userOf(addr: string | undefined): string {
   if (!addr) return '';
-  return parseUri(parseNameAddr(addr).uri)?.user ?? '';
+  return uriUser(parseNameAddr(addr).uri) ?? '';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { parseNameAddr, parseUri, type SipMessage, type SipPacket } from '../sip/index.js';
+import { parseNameAddr, uriUser, type SipMessage, type SipPacket } from '../sip/index.js';
 import type { Session } from './session.js';
 import { packetTime, type Transaction } from './transaction.js';
 
@@ -27,13 +27,13 @@ interface Identity {
 
 function userOf(v: string | undefined): string {
   if (!v) return '';
-  return parseUri(parseNameAddr(v).uri)?.user ?? '';
+  return uriUser(parseNameAddr(v).uri) ?? '';
 }
 
 function identity(m: SipMessage): Identity {
   const from = m.from;
   const callerUsers = new Set<string>();
-  const fromUser = from ? parseUri(from.uri)?.user ?? '' : '';
+  const fromUser = from ? uriUser(from.uri) ?? '' : '';
   if (fromUser) callerUsers.add(fromUser);
   for (const h of ['p-asserted-identity', 'remote-party-id', 'p-preferred-identity']) {
     for (const v of m.values(h)) {

@@ -1,4 +1,4 @@
-import { parseNameAddr, parseUri, sdpCodecs, type SipPacket } from '../sip/index.js';
+import { parseNameAddr, sdpCodecs, uriUser, type SipPacket } from '../sip/index.js';
 import type { AuthCheck } from './auth.js';
 import { isoMillis } from './iso-time.js';
 import { causeFromSipStatus, causeName, NORMAL_CLEARING, ORIGINATOR_CANCEL, q850FromReason } from './q850.js';
@@ -19,16 +19,6 @@ export const RECORD_COLUMNS = [
 export type RecordColumn = (typeof RECORD_COLUMNS)[number];
 export type CallRecord = Record<RecordColumn, string | number | null>;
 
-export { isoMillis };
-
-/** sip:/sips: URI with one '@' and nothing to unescape: its user is what lies between scheme and '@'. */
-const PLAIN_SIP_URI = /^sips?:([^@?%:\s]*)@[^@?\s]*$/i;
-
-/** The user part of a From/To URI as parseUri reads it; plain SIP URIs (nearly all) skip the full parse. */
-export function uriUser(uri: string): string | null {
-  const plain = PLAIN_SIP_URI.exec(uri);
-  return plain ? plain[1]! : parseUri(uri)?.user ?? null;
-}
 
 function endpoint(p: SipPacket, which: 'src' | 'dst'): string {
   const m = p.meta;
@@ -120,10 +110,10 @@ export function buildRecord(s: Session, leg: string | null, related: readonly st
   r.related_call_ids = related.join(';') || null;
   r.leg = leg;
   r.kind = s.kind;
-  r.from_user = from ? uriUser(from.uri) : null;
+  r.from_user = from ? uriUser(from.uri) ?? null : null;
   r.from_display = from?.display || null;
   const to = head.msg.to;
-  r.to_user = to ? uriUser(to.uri) : null;
+  r.to_user = to ? uriUser(to.uri) ?? null : null;
   r.request_uri = head.msg.isRequest ? head.msg.requestUri : null;
   r.src = endpoint(head, 'src');
   r.dst = endpoint(head, 'dst');

@@ -1,5 +1,5 @@
 import { causeFromSipStatus, causeName, type Secrets } from '../model/index.js';
-import { parseNameAddr, parseUri, token, type Clock, type HeaderList, type SipMessage, type TimerBase } from '../sip/index.js';
+import { parseNameAddr, uriUser, token, type Clock, type HeaderList, type SipMessage, type TimerBase } from '../sip/index.js';
 import type { ClientUser, ServerInviteTransaction, TransactionLayer } from '../transaction/index.js';
 import type { Authenticator } from './authenticator.js';
 import type { BindingStore, Binding } from './bindings.js';
@@ -135,7 +135,7 @@ export class B2bua {
       timers: [],
     };
     this.byCallId.set(call.a.callId, { call, fork: undefined });
-    const callerUser = from ? parseUri(from.uri)?.user ?? '' : '';
+    const callerUser = from ? uriUser(from.uri) ?? '' : '';
     const display = from?.display ? `"${from.display}" ` : '';
     const identity = `${display}<sip:${callerUser}@${this.cfg.realmHost}>`;
     for (const b of bindings) this.fork(call, b, identity, aLocal);

@@ -1,4 +1,4 @@
-import { parseNameAddr, parseUri, type HeaderList, type SipMessage } from '../sip/index.js';
+import { parseNameAddr, uriUser, type HeaderList, type SipMessage } from '../sip/index.js';
 import type { Authenticator } from './authenticator.js';
 import type { Binding, BindingStore } from './bindings.js';
 import type { RequestContext } from './context.js';
@@ -33,7 +33,7 @@ export class Registrar {
   handle(ctx: RequestContext): void {
     const msg = ctx.msg;
     const to = msg.to;
-    const user = to ? parseUri(to.uri)?.user ?? '' : '';
+    const user = to ? uriUser(to.uri) ?? '' : '';
     if (!user) return void ctx.reply(400, { reason: 'Bad Request (no user in To)' });
     // Step 3 (§10.3): authenticate; credentials must be the To user's (no registering for others).
     const verdict = this.auth.check(msg, false, ctx.peer.ip, user);

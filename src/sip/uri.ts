@@ -98,3 +98,15 @@ export function uriEquals(a: string, b: string): boolean {
   const y = parseUri(b);
   return !!x && !!y && x.scheme === y.scheme && x.user === y.user && x.host === y.host && (x.port ?? 0) === (y.port ?? 0);
 }
+
+/** sip:/sips: URI with one '@' and nothing to unescape: its user is what lies between scheme and '@'. */
+const PLAIN_SIP_URI = /^sips?:([^@?%:\s]*)@[^@?\s]*$/i;
+
+/**
+ * The user part of a URI, as parseUri reads it ('' when it has none, undefined when it is no
+ * URI). Plain SIP URIs (nearly all From/To) skip the full parse: records ask this per call.
+ */
+export function uriUser(uri: string): string | undefined {
+  const plain = PLAIN_SIP_URI.exec(uri);
+  return plain ? plain[1]! : parseUri(uri)?.user;
+}
