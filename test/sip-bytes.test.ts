@@ -117,3 +117,20 @@ test('Content-Length read off the bytes as the string rule reads it (§20.14, §
     }
   }
 });
+
+test('header table: offsets past 0xFFFF (wide form) and more than 1 000 headers still find every header', () => {
+  const big = 'x'.repeat(70_000);
+  const many = Array.from({ length: 1100 }, (_, i) => `X-H${i}: v${i}\r\n`).join('');
+  for (const filler of [`X-Big: ${big}\r\n`, many, `X-Big: ${big}\r\n${many}`]) {
+    const raw = Buffer.from(`OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK7\r\n${filler}Call-ID: late@host\r\nCSeq: 9 OPTIONS\r\nFrom: <sip:a>;tag=f1\r\nTo: <sip:b>;tag=t1\r\nContent-Length: 0\r\n\r\n`);
+    const m = SipMessage.parse(raw, true)!;
+    assert.deepEqual(m.problems, []);
+    assert.equal(m.callId, 'late@host');
+    assert.deepEqual(m.cseq, { seq: 9, method: 'OPTIONS' });
+    assert.equal(m.toTag, 't1');
+    assert.equal(m.fromTag, 'f1');
+    if (filler.includes('X-Big')) assert.equal(m.get('x-big'), big);
+    if (filler.includes('X-H1099')) assert.equal(m.get('x-h1099'), 'v1099');
+    assert.equal(m.headers().length, filler.split('\r\n').length - 1 + 6);
+  }
+});

@@ -35,10 +35,7 @@ const NO_PROBLEMS: readonly Malformation[] = Object.freeze([]);
  * copies for every message the model keeps.
  */
 function packTable(v: number[], wide: boolean): string {
-  if (!wide && v.length < 4096) {
-    v[0] = 0;
-    return String.fromCharCode.apply(null, v);
-  }
+  if (!wide && v.length < 4096) return String.fromCharCode.apply(null, v); // v[0] is already the flag 0
   const units: number[] = [wide ? 1 : 0];
   for (let i = 1; i < v.length; i++) {
     const x = v[i]!;
