@@ -38,7 +38,9 @@ export async function analyzeFile(
     secrets: loadSecrets(o),
     correlationHeaders: o.correlationHeader?.length ? o.correlationHeader : extra.correlationHeaders,
   });
-  const scan = await scanFile(file, (p) => analyzer.packet(p), afterChunk);
+  // A model that keeps no message lists owns only the few messages it keeps (Transaction,
+  // Session.head): the rest are read in place in the capture's buffers and never copied.
+  const scan = await scanFile(file, (p) => analyzer.packet(p), afterChunk, extra.keepMessages !== false);
   analyzer.finish();
   await afterChunk?.();
   return { ...scan, analyzer };

@@ -129,14 +129,15 @@ export class Analyzer {
     if (!o.retransmission) {
       if (p.msg.isRequest) {
         if (o.transaction) for (const c of this.auth.request(p, o.transaction.key)) {
-          s.auth.push(c);
+          p.msg.own(); // the check keeps the packet
+          s.addAuth(c);
           this.opts.onAuth?.(c);
         }
       } else this.auth.response(p);
       if (firstInvite) {
         const link = this.legs.invite(s, p);
         if (link) this.join(link);
-      } else if (s.kind === 'call' && o.transaction?.method === 'INVITE' && !o.transaction.request.msg.toTag) {
+      } else if (s.kind === 'call' && o.transaction?.method === 'INVITE' && o.transaction.initial) {
         if (p.msg.isRequest && p.msg.method === 'INVITE') this.legs.awaiting(s, p);
         else if (p.msg.status >= 200) this.legs.settled(s, p);
       }

@@ -122,20 +122,21 @@ export class LegCorrelator {
     for (const a of candidates) {
       const invites = a.initialInvites;
       const last = invites[invites.length - 1];
-      if (!last) continue;
+      const req = last?.request; // initial INVITEs keep theirs
+      if (!last || !req) continue;
       const gap = t - last.requestTime;
       if (gap > this.opts.windowSec * 4) {
         candidates.delete(a); // unanswered for too long to be bridged now
         continue;
       }
       if (a === b || gap < 0 || gap > this.opts.windowSec || a.finished) continue;
-      const am = last.request.meta;
+      const am = req.meta;
       // The same UA sending again is a new call, not a bridge; nor does a B2BUA call itself.
       if ((am.src === p.meta.src && am.sport === p.meta.sport) || (am.dst === p.meta.dst && am.dport === p.meta.dport)) continue;
       // When everything runs on one host (a lab, loopback, the seed chapter), the address says
       // nothing: then only the port that received the a-leg can be the one sending the b-leg.
       if (p.meta.src === p.meta.dst && am.dport !== p.meta.sport) continue;
-      const aid = identity(last.request.msg);
+      const aid = identity(req.msg);
       bid ??= identity(p.msg);
       const evidence = [`${p.meta.src} received the a-leg INVITE and sent this INVITE ${ms(gap)} later`];
       let score = 0.35 * (1 - gap / this.opts.windowSec);
@@ -171,12 +172,12 @@ export class LegCorrelator {
     const aInv = lastInvite(link.a);
     const bInv = lastInvite(link.b);
     if (aInv && bInv) {
-      const r18 = relay(firstStatus(bInv, 180, 189), firstStatus(aInv, 180, 189));
+      const r18 = relay(bInv.ringing?.time, aInv.ringing?.time);
       if (r18 !== undefined) {
         link.confidence += 0.1;
         link.evidence.push(`b-leg ringing relayed to the a-leg ${ms(r18)} later`);
       }
-      const r2 = relay(firstStatus(bInv, 200, 299), firstStatus(aInv, 200, 299));
+      const r2 = relay(bInv.answered?.time, aInv.answered?.time);
       if (r2 !== undefined) {
         link.confidence += 0.1;
         link.evidence.push(`b-leg answer (2xx) relayed to the a-leg ${ms(r2)} later`);
@@ -200,11 +201,6 @@ export class LegCorrelator {
 function lastInvite(s: Session): Transaction | undefined {
   const inv = s.initialInvites;
   return inv[inv.length - 1];
-}
-
-function firstStatus(t: Transaction, lo: number, hi: number): number | undefined {
-  const r = t.responses.find((x) => x.msg.status >= lo && x.msg.status <= hi);
-  return r ? packetTime(r) : undefined;
 }
 
 function firstBye(s: Session): number | undefined {

@@ -1,9 +1,9 @@
-import { parseNameAddr, sdpCodecs, uriUser, type SipPacket } from '../sip/index.js';
+import { parseNameAddr, uriUser, type SipPacket } from '../sip/index.js';
 import type { AuthCheck } from './auth.js';
 import { isoMillis } from './iso-time.js';
-import { causeFromSipStatus, causeName, NORMAL_CLEARING, ORIGINATOR_CANCEL, q850FromReason } from './q850.js';
+import { causeFromSipStatus, causeName, NORMAL_CLEARING, ORIGINATOR_CANCEL } from './q850.js';
 import type { Session } from './session.js';
-import { packetTime, type Transaction } from './transaction.js';
+import { packetTime, type ResponseNote, type Transaction } from './transaction.js';
 
 export type CallStatus = 'answered' | 'busy' | 'no_answer' | 'cancelled' | 'rejected' | 'failed' | 'in_progress';
 
@@ -31,15 +31,11 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Codec names of the active streams in the SDP answer, e.g. "PCMU,telephone-event"; the latest INVITE first. */
-function answerCodecs(invites: Transaction[]): string | null {
+/** Codecs of the SDP answer (see Transaction#answerCodecs), the latest call attempt first. */
+function answerCodecs(invites: readonly Transaction[]): string | null {
   for (let i = invites.length - 1; i >= 0; i--) {
-    const t = invites[i]!;
-    const answer = t.responses.find((r) => r.msg.status >= 200 && r.msg.status < 300 && r.msg.hasSdp) ?? t.responses.find((r) => r.msg.hasSdp) ?? (t.ack?.msg.hasSdp ? t.ack : undefined);
-    const part = answer?.msg.parts.find((p) => p.contentType === 'application/sdp');
-    if (!part) continue;
-    const streams = sdpCodecs(part.body);
-    if (streams.length) return streams.map((c) => c.join(',')).join(' ');
+    const codecs = invites[i]!.answerCodecs;
+    if (codecs !== null) return codecs;
   }
   return null;
 }
@@ -53,7 +49,7 @@ interface AuthColumns {
 /** Most sessions carry no credentials: they share this. */
 const NO_AUTH: Readonly<AuthColumns> = Object.freeze({ user: null, result: null, reason: null });
 
-function authColumns(checks: AuthCheck[]): Readonly<AuthColumns> {
+function authColumns(checks: readonly AuthCheck[]): Readonly<AuthColumns> {
   if (!checks.length) return NO_AUTH;
   const real = checks.filter((c) => !c.copy);
   const last = real[real.length - 1] ?? checks[checks.length - 1];
@@ -88,11 +84,8 @@ function empty(): CallRecord {
 }
 
 /** The first 18x of the call attempts, in order (§13.3.1.1: the callee is alerting). */
-function firstRinging(invites: Transaction[]): SipPacket | undefined {
-  for (const t of invites) {
-    const ring = t.responses.find((x) => x.msg.status >= 180 && x.msg.status < 190);
-    if (ring) return ring;
-  }
+function firstRinging(invites: readonly Transaction[]): ResponseNote | undefined {
+  for (const t of invites) if (t.ringing) return t.ringing;
   return undefined;
 }
 
@@ -133,25 +126,25 @@ export function buildRecord(s: Session, leg: string | null, related: readonly st
   return r;
 }
 
-function fillCall(r: CallRecord, s: Session, invites: Transaction[], firstInvite: Transaction | undefined, lastInvite: Transaction | undefined): void {
+function fillCall(r: CallRecord, s: Session, invites: readonly Transaction[], firstInvite: Transaction | undefined, lastInvite: Transaction | undefined): void {
   const start = firstInvite?.requestTime ?? s.firstTime;
   const ring = firstRinging(invites);
-  const answer = lastInvite?.responses.find((x) => x.msg.status >= 200 && x.msg.status < 300);
+  const answer = lastInvite?.answered;
   const cancel = s.transactions.find((t) => t.method === 'CANCEL');
   // A BYE ends the call only if there was one to end: after a 2xx, or in the early dialog while the
   // INVITE is still pending (the caller hanging up; §15). A BYE after a failure changes nothing.
   const pending = lastInvite !== undefined && lastInvite.finalStatus === 0;
   const bye = answer || pending ? s.transactions.find((t) => t.method === 'BYE') : undefined;
-  const ringTime = ring ? packetTime(ring) : undefined;
-  const answerTime = answer ? packetTime(answer) : undefined;
+  const ringTime = ring?.time;
+  const answerTime = answer?.time;
   const earlyBye = !answer && bye !== undefined;
   const status = earlyBye ? 'cancelled' : statusOf(lastInvite, cancel !== undefined && !answer);
   r.status = status;
   r.final_code = lastInvite?.finalStatus || null;
   r.ring_time = isoMillis(ringTime);
   r.answer_time = isoMillis(answerTime);
-  const callee = (answer ?? ring ?? lastInvite?.responses[lastInvite.responses.length - 1])?.msg;
-  r.callee_user_agent = callee ? callee.get('user-agent') ?? callee.get('server') ?? null : null;
+  const callee = answer ?? ring ?? lastInvite?.latest;
+  r.callee_user_agent = callee ? callee.agent : null;
   const progress = ringTime ?? answerTime ?? lastInvite?.finalTime;
   r.pdd_ms = progress !== undefined ? Math.round((progress - start) * 1000) : null;
   r.forks = lastInvite ? lastInvite.dialogTags.length : 0;
@@ -161,21 +154,19 @@ function fillCall(r: CallRecord, s: Session, invites: Transaction[], firstInvite
   let reasonCause: number | undefined;
   if (bye) {
     end = bye.requestTime;
-    const byeMsg = bye.request.msg;
-    const callerTag = firstInvite?.request.msg.fromTag;
-    r.hangup_by = callerTag && byeMsg.fromTag === callerTag ? 'caller' : 'callee';
-    reasonCause = q850FromReason(byeMsg.getAll('reason'));
+    const callerTag = firstInvite?.request?.msg.fromTag;
+    r.hangup_by = callerTag && bye.fromTag === callerTag ? 'caller' : 'callee';
+    reasonCause = bye.reasonCause;
     cause = reasonCause ?? NORMAL_CLEARING;
   } else if (status === 'cancelled') {
     end = cancel?.requestTime ?? lastInvite?.finalTime;
     r.hangup_by = 'caller';
-    reasonCause = cancel ? q850FromReason(cancel.request.msg.getAll('reason')) : undefined;
+    reasonCause = cancel?.reasonCause;
     cause = reasonCause ?? ORIGINATOR_CANCEL;
   } else if (lastInvite && lastInvite.finalStatus >= 300) {
     end = lastInvite.finalTime;
     r.hangup_by = 'callee';
-    const final = lastInvite.responses.find((x) => x.msg.status === lastInvite.finalStatus);
-    reasonCause = final ? q850FromReason(final.msg.getAll('reason')) : undefined;
+    reasonCause = lastInvite.finalCause;
     cause = reasonCause ?? causeFromSipStatus(lastInvite.finalStatus);
   }
   r.end_time = isoMillis(end);
@@ -195,11 +186,11 @@ function fillOther(r: CallRecord, s: Session): void {
   r.end_time = isoMillis(last?.finalTime);
   if (first && last?.finalTime !== undefined) r.duration_s = round3(last.finalTime - first.requestTime);
   const final = last?.finalStatus ?? 0;
-  if (s.kind === 'registration' && last) {
+  if (s.kind === 'registration' && last?.request) {
     const req = last.request.msg;
     const contact = req.values('contact')[0];
     r.contact = contact ? parseNameAddr(contact).uri : null;
-    const ok = last.responses.find((x) => x.msg.status >= 200 && x.msg.status < 300)?.msg;
+    const ok = last.ok?.msg;
     // The registrar's 200 lists the binding with the expiry it granted (§10.3 step 8).
     const granted = ok?.values('contact').map(parseNameAddr).find((c) => c.uri === r.contact)?.params['expires'];
     const asked = contact ? parseNameAddr(contact).params['expires'] : undefined;

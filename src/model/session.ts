@@ -33,14 +33,33 @@ export interface Observed {
  * Everything seen under one Call-ID while it is open: its messages in capture order, its
  * transactions, and whether its story has ended (so the analyzer can emit it after a linger).
  */
+/** Lists of a session start empty and mostly stay short: they share this until they grow. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * Appends to a short list by copying with concat, which makes an exact-size array (push and
+ * spread reserve room for 16 more); long lists grow in place. Sessions hold a few lists of one
+ * to three items each for as long as the call lingers: their size is what the garbage
+ * collector copies.
+ */
+export function append<T>(list: readonly T[], x: T): readonly T[] {
+  if (list.length < 8) return list.concat([x]);
+  (list as T[]).push(x);
+  return list;
+}
+
+/**
+ * Everything seen under one Call-ID while it is open: its messages in capture order, its
+ * transactions, and whether its story has ended (so the analyzer can emit it after a linger).
+ */
 export class Session {
   /** Every message in capture order, when the analyzer keeps messages (ladders, the UI). */
-  readonly observed: Observed[] = [];
+  observed: readonly Observed[] = NONE;
   /** Messages seen, retransmissions included. */
   messages = 0;
   /** The first request seen, else the first message: what a record describes. */
   head: SipPacket;
-  readonly transactions: Transaction[] = [];
+  transactions: readonly Transaction[] = NONE;
   /** Transactions by key, made once a session has many (a scan of a few beats a map per call). */
   private byKey: Map<string, Transaction> | undefined;
   readonly firstTime: number;
@@ -48,13 +67,12 @@ export class Session {
   kind: SessionKind;
   retransmissions = 0;
   finished = false;
-  readonly auth: AuthCheck[] = [];
+  /** Credentials checked, in order. */
+  auth: readonly AuthCheck[] = NONE;
   /** INVITE transactions that start a dialog (no To tag): the call attempts, in order. */
-  readonly initialInvites: Transaction[] = [];
+  initialInvites: readonly Transaction[] = NONE;
   /** Whether a BYE transaction was seen (kept as it happens: checked on every message). */
   private sawBye = false;
-  /** Set by the leg correlator: the group this call belongs to. */
-  group: number | undefined;
 
   constructor(
     readonly callId: string,
@@ -64,6 +82,7 @@ export class Session {
     /** Keep every message in `observed`; records alone need only counts and transactions. */
     private readonly keepMessages = true,
   ) {
+    first.msg.own();
     this.head = first;
     this.firstTime = packetTime(first);
     this.lastTime = this.firstTime;
@@ -79,18 +98,16 @@ export class Session {
     if (msg.isRequest) {
       if (tx && msg.method === 'ACK' && tx.method === 'INVITE') {
         // The ACK for a non-2xx final response is part of the INVITE transaction (§17.1.1.3).
-        retransmission = tx.ack !== undefined;
-        if (retransmission) tx.retransmissions++;
-        else tx.ack = p;
+        retransmission = tx.acknowledge(p);
       } else if (tx) {
         retransmission = true;
         tx.retransmissions++;
       } else if (key) {
         tx = new Transaction(key, p);
-        this.transactions.push(tx);
+        this.transactions = append(this.transactions, tx);
         if (this.byKey) this.byKey.set(key, tx);
         else if (this.transactions.length > 8) this.byKey = new Map(this.transactions.map((t) => [t.key, t]));
-        if (tx.method === 'INVITE' && !msg.toTag) this.initialInvites.push(tx);
+        if (tx.method === 'INVITE' && tx.initial) this.initialInvites = append(this.initialInvites, tx);
         else if (tx.method === 'BYE') this.sawBye = true;
       }
     } else if (tx) {
@@ -98,10 +115,21 @@ export class Session {
     }
     if (retransmission) this.retransmissions++;
     const o: Observed = { packet: p, retransmission, transaction: tx };
-    if (this.keepMessages) this.observed.push(o);
-    if (this.messages++ === 0 || (msg.isRequest && !this.head.msg.isRequest)) this.head = p;
+    if (this.keepMessages) {
+      msg.own();
+      this.observed = append(this.observed, o);
+    }
+    if (this.messages++ === 0 || (msg.isRequest && !this.head.msg.isRequest)) {
+      msg.own();
+      this.head = p;
+    }
     if (!retransmission) this.finished = this.isFinished();
     return o;
+  }
+
+  /** A credential checked in one of this session's requests (see AuthTracker). */
+  addAuth(c: AuthCheck): void {
+    this.auth = append(this.auth, c);
   }
 
   private transaction(key: string): Transaction | undefined {

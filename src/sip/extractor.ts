@@ -29,8 +29,8 @@ export class SipExtractor implements TransportHandler {
   private readonly connections = new Map<string, ConnectionState>();
 
   /**
-   * @param retain copy each message's bytes so the sink may keep it (the analyzer does); false
-   *   when every message is used and forgotten within the callback (stats, messages).
+   * @param retain copy each message's bytes so the sink may keep any of them; false when the
+   *   sink keeps none (stats, messages) or calls own() on those it keeps (the lean analyzer).
    */
   constructor(
     private readonly sink: SipPacketSink,
@@ -84,11 +84,12 @@ export class SipExtractor implements TransportHandler {
   }
 
   private message(meta: PacketMeta, transport: Transport, bytes: Buffer, stream: boolean): void {
-    // A kept message owns its bytes: frame buffers are reused by the reader.
+    // With `retain`, every message owns its bytes up front; else they are borrowed from the
+    // frame and a sink that keeps a message calls own() on it.
     const raw = this.retain ? Buffer.from(bytes) : bytes;
     let msg: SipMessage | undefined;
     try {
-      msg = SipMessage.parse(raw, stream);
+      msg = SipMessage.parse(raw, stream, !this.retain);
     } catch (err) {
       // A parser bug must not end the run: count it and go on.
       bump(this.counters.malformed, `parser-error: ${(err as Error).message}`);

@@ -52,7 +52,9 @@ function packTable(v: number[], wide: boolean): string {
  * extent of every header line in one pass; strings are made only for what is asked for.
  */
 export class SipMessage {
-  readonly raw: Buffer;
+  /** The message's bytes; a borrowed view until own() copies them (see parse). */
+  raw: Buffer;
+  private borrowed: boolean;
   readonly isRequest: boolean;
   /** Request method; for a response, the CSeq method. */
   readonly method: string;
@@ -66,6 +68,18 @@ export class SipMessage {
   private readonly table: string;
   /** Number of offsets in the table (4 per header). */
   private readonly count: number;
+  /**
+   * Table index of the first Call-ID, CSeq, Via, From, To, Content-Length and Content-Type
+   * header (-1: absent), noted while the table is built: the model asks for these of every
+   * message, and a lookup by name would compare names along the table each time.
+   */
+  private hotCallId = -1;
+  private hotCseq = -1;
+  private hotVia = -1;
+  private hotFrom = -1;
+  private hotTo = -1;
+  private hotLength = -1;
+  private hotType = -1;
   private cseqCache: CSeq | null | undefined;
   /** Parsed From/To, made once on first use (tags are asked for per message by the model). */
   private fromCache: NameAddr | null | undefined;
@@ -74,8 +88,9 @@ export class SipMessage {
   private fromTagCache: string | null | undefined;
   private toTagCache: string | null | undefined;
 
-  private constructor(raw: Buffer, kind: LineKind, lineEnd: number, stream: boolean) {
+  private constructor(raw: Buffer, kind: LineKind, lineEnd: number, stream: boolean, borrowed: boolean) {
     this.raw = raw;
+    this.borrowed = borrowed;
     this.isRequest = kind === LineKind.Request;
     this.startEnd = lineEnd > 0 && raw[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     let p = lineEnd + 1;
@@ -103,6 +118,7 @@ export class SipMessage {
           while (ne > p && (raw[ne - 1] === 0x20 || raw[ne - 1] === 0x09)) ne--;
           let vs = colon + 1;
           while (vs < contentEnd && (raw[vs] === 0x20 || raw[vs] === 0x09)) vs++;
+          this.noteHot(raw, p, ne, idx.length - 1);
           idx.push(p, ne, vs, contentEnd);
         }
       }
@@ -138,16 +154,27 @@ export class SipMessage {
   }
 
   /**
-   * Parses `raw` (which the message keeps: pass a copy you own). Returns undefined when the first
-   * line is not a SIP start line. `stream` says the message came over a stream transport,
-   * where Content-Length is mandatory (§18.3).
+   * Parses `raw`, which the message keeps. Returns undefined when the first line is not a SIP
+   * start line. `stream` says the message came over a stream transport, where Content-Length is
+   * mandatory (§18.3). `borrowed` says `raw` is a view of a buffer the caller will drop or
+   * reuse (a capture chunk): whoever keeps the message beyond the call must own() it first.
    */
-  static parse(raw: Buffer, stream = false): SipMessage | undefined {
+  static parse(raw: Buffer, stream = false, borrowed = false): SipMessage | undefined {
     let le = raw.indexOf(LF);
     if (le < 0) le = raw.length;
     const kind = startLineKind(raw, 0, le);
     if (kind === LineKind.None) return undefined;
-    return new SipMessage(raw, kind, le, stream);
+    return new SipMessage(raw, kind, le, stream, borrowed);
+  }
+
+  /**
+   * Copies borrowed bytes into the message's own buffer (a no-op when they are its own). Only
+   * the messages a consumer keeps pay for the copy, and none pins a whole capture chunk.
+   */
+  own(): void {
+    if (!this.borrowed) return;
+    this.raw = Buffer.from(this.raw);
+    this.borrowed = false;
   }
 
   /** Content-Length as a number; undefined when absent, -1 when not a number (§20.14). */
@@ -193,7 +220,53 @@ export class SipMessage {
     return this.isRequest ? '' : this.raw.toString('utf8', Math.min(12, this.startEnd), this.startEnd);
   }
 
+  /** Notes header `i` (name bytes ns..ne) when it is the first of a hot name (full or compact form). */
+  private noteHot(raw: Buffer, ns: number, ne: number, i: number): void {
+    switch (ne - ns) {
+      case 1:
+        switch (raw[ns]! | 0x20) {
+          case 0x69: if (this.hotCallId < 0) this.hotCallId = i; break; // i
+          case 0x76: if (this.hotVia < 0) this.hotVia = i; break; // v
+          case 0x66: if (this.hotFrom < 0) this.hotFrom = i; break; // f
+          case 0x74: if (this.hotTo < 0) this.hotTo = i; break; // t
+          case 0x6c: if (this.hotLength < 0) this.hotLength = i; break; // l
+          case 0x63: if (this.hotType < 0) this.hotType = i; break; // c
+        }
+        return;
+      case 2:
+        if (this.hotTo < 0 && nameEquals(raw, ns, ne, 'to')) this.hotTo = i;
+        return;
+      case 3:
+        if (this.hotVia < 0 && nameEquals(raw, ns, ne, 'via')) this.hotVia = i;
+        return;
+      case 4:
+        if (this.hotCseq < 0 && nameEquals(raw, ns, ne, 'cseq')) this.hotCseq = i;
+        else if (this.hotFrom < 0 && nameEquals(raw, ns, ne, 'from')) this.hotFrom = i;
+        return;
+      case 7:
+        if (this.hotCallId < 0 && nameEquals(raw, ns, ne, 'call-id')) this.hotCallId = i;
+        return;
+      case 12:
+        if (this.hotType < 0 && nameEquals(raw, ns, ne, 'content-type')) this.hotType = i;
+        return;
+      case 14:
+        if (this.hotLength < 0 && nameEquals(raw, ns, ne, 'content-length')) this.hotLength = i;
+        return;
+    }
+  }
+
   private find(lower: string, from = 0): number {
+    if (from === 0) {
+      switch (lower) {
+        case 'call-id': return this.hotCallId;
+        case 'cseq': return this.hotCseq;
+        case 'via': return this.hotVia;
+        case 'from': return this.hotFrom;
+        case 'to': return this.hotTo;
+        case 'content-length': return this.hotLength;
+        case 'content-type': return this.hotType;
+      }
+    }
     const compact = COMPACT_OF[lower];
     const raw = this.raw;
     for (let i = from; i < this.count; i += 4) {
