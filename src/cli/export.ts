@@ -8,7 +8,7 @@ import { analyzeFile, type ModelOptions } from './analyze.js';
  * need no session's message list (only counts and transactions), so the model keeps none.
  */
 export async function exportCsvCommand(file: string, opts: ModelOptions & { output: string }): Promise<void> {
-  const csv = await RecordCsvWriter.open(opts.output);
+  const csv = await RecordCsvWriter.open(opts.output, undefined, { thread: true });
   await analyzeFile(file, opts, (g) => {
     for (const r of groupRecords(g)) csv.write(r);
   }, { keepMessages: false }, () => csv.drained());

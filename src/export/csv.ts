@@ -1,11 +1,12 @@
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
+import { Worker } from 'node:worker_threads';
 import { SipscopeError } from '../capture/index.js';
 import { RECORD_COLUMNS, type CallRecord, type RecordColumn } from '../model/index.js';
+import { csvText, type CsvRow } from './csv-text.js';
+import type { CsvThreadData, CsvThreadIn, CsvThreadOut } from './csv-thread.js';
 
-/** One CSV row: the record's values in column order. */
-type Row = Array<CallRecord[RecordColumn]>;
+type Row = CsvRow;
 
 /**
  * Rows handed to csv-stringify at once. Its stream form cost a Transform pass and a Buffer per
@@ -13,6 +14,25 @@ type Row = Array<CallRecord[RecordColumn]>;
  * About a hundred rows keep the joined string small (measured: thousands are slower).
  */
 const BATCH_ROWS = 128;
+
+/** Where batches of rows go: formatted here and written to a stream, or to the writer thread. */
+interface RowOut {
+  write(rows: Row[], header: boolean): void;
+  drained(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CsvOpenOptions {
+  /**
+   * Format and write in a worker thread (csv-thread.ts), for bulk exports to a file: the main
+   * thread only hands rows over. Standard output is always written from the main thread.
+   */
+  thread?: boolean;
+}
+
+function writeError(output: string, err: Error): SipscopeError {
+  return new SipscopeError('E_WRITE', `cannot write ${output}: ${err.message}`);
+}
 
 /**
  * Call records as CSV through csv-stringify, the one way sipscope writes them (`export csv`, the
@@ -30,25 +50,33 @@ export class RecordCsvWriter {
   count = 0;
 
   private constructor(
-    private readonly sink: Writable,
-    private readonly toStdout: boolean,
+    private readonly out: RowOut,
     private readonly columns: readonly RecordColumn[],
   ) {}
 
   /** Opens `output` (a path, or - for standard output); a path that cannot be written is an E_WRITE error. */
-  static async open(output: string, columns: readonly RecordColumn[] = RECORD_COLUMNS): Promise<RecordCsvWriter> {
+  static async open(output: string, columns: readonly RecordColumn[] = RECORD_COLUMNS, opts: CsvOpenOptions = {}): Promise<RecordCsvWriter> {
     if (output === '-') {
       process.stdout.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EPIPE') process.exit(0);
       });
-      return new RecordCsvWriter(process.stdout, true, columns);
+      return new RecordCsvWriter(new StreamOut(process.stdout, true, columns), columns);
+    }
+    if (opts.thread) {
+      let fd: number;
+      try {
+        fd = openSync(output, 'w');
+      } catch (err) {
+        throw writeError(output, err as Error);
+      }
+      return new RecordCsvWriter(new ThreadOut(output, fd, columns), columns);
     }
     const sink = createWriteStream(output);
     await new Promise<void>((resolve, reject) => {
       sink.once('open', () => resolve());
-      sink.once('error', (err) => reject(new SipscopeError('E_WRITE', `cannot write ${output}: ${err.message}`)));
+      sink.once('error', (err) => reject(writeError(output, err)));
     });
-    return new RecordCsvWriter(sink, false, columns);
+    return new RecordCsvWriter(new StreamOut(sink, false, columns), columns);
   }
 
   write(r: CallRecord): void {
@@ -58,32 +86,113 @@ export class RecordCsvWriter {
     else this.pending ??= setImmediate(() => this.flush());
   }
 
-  /** Resolves once the sink has room again. */
+  /** Resolves once the output has room again. */
   async drained(): Promise<void> {
     this.flush();
-    // Asked of the sink, not remembered: a flush on a later turn may have filled it, or 'drain' passed.
-    if (this.sink.writableNeedDrain) await new Promise<void>((r) => this.sink.once('drain', () => r()));
+    await this.out.drained();
   }
 
   /** Ends the CSV; resolves when everything is written (and a file is closed). */
   async close(): Promise<void> {
     this.flush(true);
+    await this.out.close();
+  }
+
+  /** Hands over the rows gathered so far; `final` writes the header even with no rows (an empty export). */
+  private flush(final = false): void {
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = undefined;
+    if (!this.rows.length && (this.headerWritten || !final)) return;
+    this.out.write(this.rows, !this.headerWritten);
+    this.headerWritten = true;
+    this.rows = [];
+  }
+}
+
+/** Formats on this thread and writes to a stream (a file, or standard output). */
+class StreamOut implements RowOut {
+  constructor(
+    private readonly sink: Writable,
+    private readonly toStdout: boolean,
+    private readonly columns: readonly RecordColumn[],
+  ) {}
+
+  write(rows: Row[], header: boolean): void {
+    this.sink.write(csvText(rows, header, this.columns));
+  }
+
+  async drained(): Promise<void> {
+    // Asked of the sink, not remembered: a flush on a later turn may have filled it, or 'drain' passed.
+    if (this.sink.writableNeedDrain) await new Promise<void>((r) => this.sink.once('drain', () => r()));
+  }
+
+  async close(): Promise<void> {
     if (this.toStdout) return this.drained();
     await new Promise<void>((resolve) => {
       this.sink.once('close', () => resolve());
       this.sink.end();
     });
   }
+}
 
-  /** Writes the rows gathered so far; `final` writes the header even with no rows (an empty export). */
-  private flush(final = false): void {
-    if (this.pending) clearImmediate(this.pending);
-    this.pending = undefined;
-    if (!this.rows.length && (this.headerWritten || !final)) return;
-    const text = stringify(this.rows, { header: !this.headerWritten, columns: this.columns });
-    this.headerWritten = true;
-    this.rows = [];
-    this.sink.write(text);
+/** Batches the writer thread may have in hand before drained() waits (bounds memory on a slow disk). */
+const THREAD_BACKLOG = 32;
+
+/** Hands batches to the writer thread (csv-thread.ts), which formats and writes them to `fd`. */
+class ThreadOut implements RowOut {
+  private readonly worker: Worker;
+  private inFlight = 0;
+  private failure: SipscopeError | undefined;
+  private readonly exited: Promise<void>;
+  /** Called when the thread reports a batch written (or fails): wakes drained(). */
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly output: string,
+    private readonly fd: number,
+    columns: readonly RecordColumn[],
+  ) {
+    const data: CsvThreadData = { fd, columns };
+    this.worker = new Worker(new URL('./csv-thread.js', import.meta.url), { workerData: data });
+    this.worker.on('message', (m: CsvThreadOut) => {
+      if ('written' in m) this.inFlight--;
+      else this.failure ??= writeError(this.output, new Error(m.error));
+      this.wake?.();
+    });
+    this.exited = new Promise<void>((resolve) => {
+      this.worker.once('error', (err) => {
+        this.failure ??= writeError(this.output, err);
+        this.wake?.();
+      });
+      this.worker.once('exit', () => {
+        this.failure ??= this.inFlight > 0 ? writeError(this.output, new Error('the CSV writer thread stopped')) : undefined;
+        this.wake?.();
+        resolve();
+      });
+    });
+  }
+
+  write(rows: Row[], header: boolean): void {
+    if (this.failure) return;
+    this.inFlight++;
+    this.worker.postMessage({ rows, header } satisfies CsvThreadIn);
+  }
+
+  async drained(): Promise<void> {
+    while (!this.failure && this.inFlight > THREAD_BACKLOG) await new Promise<void>((r) => (this.wake = r));
+    this.wake = undefined;
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    this.worker.postMessage({ end: true } satisfies CsvThreadIn);
+    await this.exited;
+    try {
+      closeSync(this.fd);
+    } catch (err) {
+      this.failure ??= writeError(this.output, err as Error);
+    }
+    if (this.failure) throw this.failure;
   }
 }
 

@@ -1,0 +1,118 @@
+/**
+ * The lean model that `export csv` and `calls` run: no message lists, responses noted as they
+ * arrive instead of kept, and messages read in place in the capture's buffers (borrowed) with
+ * only the few the model keeps copied (SipMessage#own). Its records must be those of the full
+ * model, on every capture we have, even when each borrowed buffer is overwritten as soon as the
+ * model has seen it (as a reused buffer would be). Also the CSV writer thread of `export csv`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readCapture } from '../src/capture/index.js';
+import { Analyzer, groupRecords, Secrets, type CallRecord } from '../src/model/index.js';
+import { SipExtractor, SipMessage } from '../src/sip/index.js';
+import { corpus, localCaptureDir } from './helpers/corpus.js';
+import { runCli } from './helpers/cli.js';
+
+const SEED = path.join(localCaptureDir, 'seed-chapter.pcap');
+const SIPP = path.join(localCaptureDir, 'sipp');
+
+function captures(): string[] {
+  const files = corpus().files.map((f) => f.abs);
+  if (existsSync(SIPP)) for (const f of readdirSync(SIPP).sort()) if (f.endsWith('.pcap')) files.push(path.join(SIPP, f));
+  return [SEED, ...files];
+}
+
+async function records(file: string, lean: boolean, secrets?: Secrets): Promise<CallRecord[]> {
+  const out: CallRecord[] = [];
+  const analyzer = new Analyzer((g) => out.push(...groupRecords(g)), { keepMessages: !lean, secrets });
+  const extractor = new SipExtractor((p) => {
+    const borrowed = p.msg.raw;
+    analyzer.packet(p);
+    // What the model did not own() must not be read again: wreck it.
+    if (lean) borrowed.fill(0x58);
+  }, undefined, !lean);
+  try {
+    await readCapture(file, (f) => extractor.frame(f), {});
+  } catch {
+    // Captures that end in an error still yield what came before; both runs see the same.
+  }
+  extractor.finish();
+  analyzer.finish();
+  return out;
+}
+
+test('lean model: the records of the full model on every capture, with borrowed buffers wrecked after use', async () => {
+  let calls = 0;
+  let files = 0;
+  for (const file of captures()) {
+    const secrets = file === SEED ? Secrets.fromPassword('1234') : undefined;
+    const full = await records(file, false, secrets);
+    const lean = await records(file, true, secrets);
+    assert.deepEqual(lean, full, path.relative(localCaptureDir, file));
+    calls += full.filter((r) => r.kind === 'call').length;
+    files++;
+  }
+  assert.ok(files >= 10, `${files} captures compared`);
+  assert.ok(calls >= 20, `${calls} call records compared`);
+});
+
+test('SipMessage#own copies borrowed bytes once, and leaves owned ones alone', () => {
+  const text = 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nContent-Length: 0\r\n\r\n';
+  const frame = Buffer.from(`junk${text}`);
+  const m = SipMessage.parse(frame.subarray(4), false, true)!;
+  m.own();
+  const copy = m.raw;
+  assert.equal(copy.toString(), text);
+  frame.fill(0x58);
+  assert.equal(m.get('call-id'), 'x', 'reads its own copy');
+  m.own();
+  assert.equal(m.raw, copy, 'a second own() copies nothing');
+  const owned = Buffer.from(text);
+  const n = SipMessage.parse(owned)!;
+  n.own();
+  assert.equal(n.raw, owned, 'bytes not borrowed are not copied');
+});
+
+test('hot headers: the first of each, full or compact form, as a scan of the table finds it', () => {
+  const heads = [
+    'v: SIP/2.0/UDP one;branch=z9hG4bKa', 'Via: SIP/2.0/UDP two;branch=z9hG4bKb', 'i: cid-compact', 'CALL-ID: cid-full', 'f: <sip:f@x>;tag=ft',
+    'From: <sip:g@x>;tag=gt', 't: <sip:t@x>', 'TO: <sip:u@x>;tag=ut', 'cseq: 7 INVITE', 'CSeq: 8 INVITE', 'c: application/sdp', 'Content-Type: text/plain',
+    'l: 0', 'Content-Length: 5', 'Subject: s', 'X-Call-ID: not-this',
+  ];
+  for (let shift = 0; shift < heads.length; shift++) {
+    const order = [...heads.slice(shift), ...heads.slice(0, shift)];
+    const m = SipMessage.parse(Buffer.from(`INVITE sip:a@b SIP/2.0\r\n${order.join('\r\n')}\r\n\r\n`))!;
+    const all = m.headers();
+    for (const name of ['Via', 'Call-ID', 'From', 'To', 'CSeq', 'Content-Type', 'Content-Length']) {
+      const first = all.find(([n]) => n === name)?.[1];
+      assert.equal(m.get(name), first, `${name}, order starting at ${order[0]}`);
+      assert.deepEqual(m.getAll(name), all.filter(([n]) => n === name).map(([, v]) => v), `all ${name}`);
+    }
+  }
+  const none = SipMessage.parse(Buffer.from('SIP/2.0 200 OK\r\nSubject: s\r\n\r\n'))!;
+  for (const name of ['via', 'call-id', 'from', 'to', 'cseq', 'content-type', 'content-length']) assert.equal(none.get(name), undefined, name);
+});
+
+test('export csv: the writer thread writes what the main thread writes to standard output', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sipscope-csv-thread-'));
+  const files = [SEED, ...captures().filter((f) => f.includes(`${path.sep}sipp${path.sep}`)).slice(0, 3)];
+  for (const file of files) {
+    const out = path.join(dir, `${path.basename(file)}.csv`);
+    const toFile = await runCli(['export', 'csv', file, '-o', out], { timeoutMs: 30_000 });
+    assert.equal(toFile.code, 0, toFile.stderr);
+    const toStdout = await runCli(['export', 'csv', file, '-o', '-'], { timeoutMs: 30_000 });
+    assert.equal(toStdout.code, 0, toStdout.stderr);
+    const written = readFileSync(out, 'utf8');
+    assert.equal(written, toStdout.stdout, path.basename(file));
+    assert.ok(written.split('\n').length > 2, 'records were written');
+  }
+});
+
+test('export csv: a write that fails in the writer thread is a clear error and a failed exit', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+  const r = await runCli(['export', 'csv', SEED, '-o', '/dev/full'], { timeoutMs: 30_000 });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /cannot write \/dev\/full: .*(ENOSPC|space)/i);
+});
