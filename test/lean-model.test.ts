@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readCapture } from '../src/capture/index.js';
 import { Analyzer, groupRecords, Secrets, type CallRecord } from '../src/model/index.js';
-import { SipExtractor, SipMessage } from '../src/sip/index.js';
+import { sdpCodecs, SipExtractor, SipMessage } from '../src/sip/index.js';
 import { corpus, localCaptureDir } from './helpers/corpus.js';
 import { runCli } from './helpers/cli.js';
+import { rng } from './helpers/frames.js';
 
 const SEED = path.join(localCaptureDir, 'seed-chapter.pcap');
 const SIPP = path.join(localCaptureDir, 'sipp');
@@ -115,4 +116,60 @@ test('export csv: a write that fails in the writer thread is a clear error and a
   const r = await runCli(['export', 'csv', SEED, '-o', '/dev/full'], { timeoutMs: 30_000 });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /cannot write \/dev\/full: .*(ENOSPC|space)/i);
+});
+
+/** sdpCodecs as it was written before it stopped splitting the whole body into lines: the oracle. */
+function sdpCodecsReference(body: Buffer): string[][] {
+  const STATIC: Record<number, string> = { 0: 'PCMU', 3: 'GSM', 4: 'G723', 8: 'PCMA', 9: 'G722', 10: 'L16', 13: 'CN', 15: 'G728', 18: 'G729', 34: 'H263' };
+  const text = body.toString('latin1');
+  const streams: string[][] = [];
+  let pts: string[] = [];
+  let names = new Map<string, string>();
+  let active = false;
+  const close = (): void => {
+    if (active) streams.push(pts.map((pt) => names.get(pt) ?? STATIC[Number(pt)] ?? pt));
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      close();
+      const f = line.slice(2).trim().split(/\s+/);
+      active = f.length >= 4 && f[1] !== '0';
+      pts = f.slice(3);
+      names = new Map();
+    } else if (line.startsWith('a=rtpmap:')) {
+      const m = /^a=rtpmap:(\d+)\s+([^/\s]+)/.exec(line);
+      if (m) names.set(m[1]!, m[2]!);
+    }
+  }
+  close();
+  return streams;
+}
+
+test('sdpCodecs reads m= and a=rtpmap lines as a split into lines does, on captured and mangled SDP', async () => {
+  const bodies: Buffer[] = [];
+  for (const file of captures()) {
+    const extractor = new SipExtractor((p) => {
+      if (p.msg.hasSdp && bodies.length < 400) bodies.push(Buffer.from(p.msg.body));
+    });
+    try {
+      await readCapture(file, (f) => extractor.frame(f), {});
+    } catch {
+      // what came before the damage is enough
+    }
+  }
+  assert.ok(bodies.length >= 50, `${bodies.length} SDP bodies`);
+  const rnd = rng(2611);
+  const pieces = ['\r\n', '\n', '\r', '\r\r\n', 'm=audio 0 RTP/AVP 0 8\r\n', 'm=audio 4000 RTP/AVP 0 8 101\n', 'm=video 5000 RTP/AVP 96',
+    'a=rtpmap:101 telephone-event/8000\r\n', 'a=rtpmap:96 H264/90000', 'a=rtpmap:8  PCMA', 'a=rtpmap:x bad', '\xa0', ' ', 'm=', 'a=', 'm=audio\t6000\tRTP/AVP\t18'];
+  const cases: Buffer[] = [...bodies];
+  for (let i = 0; i < 4000; i++) {
+    let t = bodies[Math.floor(rnd() * bodies.length)]!.toString('latin1');
+    for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) {
+      const at = Math.floor(rnd() * (t.length + 1));
+      const cut = rnd() < 0.3 ? Math.floor(rnd() * 8) : 0;
+      t = t.slice(0, at) + pieces[Math.floor(rnd() * pieces.length)]! + t.slice(at + cut);
+    }
+    cases.push(Buffer.from(t, 'latin1'));
+  }
+  for (const b of cases) assert.deepEqual(sdpCodecs(b), sdpCodecsReference(b), JSON.stringify(b.toString('latin1')));
 });

@@ -4,7 +4,7 @@
  * pairs, separator lists): for a bulk export that is most of what the main thread would allocate
  * and a tenth of its time, so `export csv` hands the rows over and goes on with the capture.
  *
- * Protocol (see ThreadOut in csv.ts): in { rows, header } and { end: true }; out { written: n }
+ * Protocol (see ThreadOut in csv.ts): in { json | rows, header } and { end: true }; out { written: n }
  * per batch, { error: message } on a failed write. After `end` the thread exits.
  */
 import { writeSync } from 'node:fs';
@@ -16,7 +16,7 @@ export interface CsvThreadData {
   columns: readonly string[];
 }
 
-export type CsvThreadIn = { rows: CsvRow[]; header: boolean } | { end: true };
+export type CsvThreadIn = { rows: CsvRow[]; header: boolean } | { json: string; header: boolean } | { end: true };
 export type CsvThreadOut = { written: number } | { error: string };
 
 const port = parentPort;
@@ -30,9 +30,10 @@ if (port) {
     }
     if (failed) return;
     try {
-      const bytes = Buffer.from(csvText(m.rows, m.header, columns));
+      const rows = 'json' in m ? (JSON.parse(m.json) as CsvRow[]) : m.rows;
+      const bytes = Buffer.from(csvText(rows, m.header, columns));
       for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-      port.postMessage({ written: m.rows.length } satisfies CsvThreadOut);
+      port.postMessage({ written: rows.length } satisfies CsvThreadOut);
     } catch (err) {
       failed = true;
       port.postMessage({ error: (err as Error).message } satisfies CsvThreadOut);

@@ -117,7 +117,15 @@ export function sdpCodecs(body: Buffer): string[][] {
   const close = (): void => {
     if (active) streams.push(pts.map((pt) => names.get(pt) ?? STATIC_PT[Number(pt)] ?? pt));
   };
-  for (const line of text.split(/\r?\n/)) {
+  // Lines as split(/\r?\n/) makes them, but only the m= and a= ones are made into strings.
+  for (let at = 0; at <= text.length; ) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const start = at;
+    at = nl + 1;
+    const c = text.charCodeAt(start);
+    if ((c !== 0x6d && c !== 0x61) || text.charCodeAt(start + 1) !== 0x3d) continue; // "m=" or "a="
+    const line = text.slice(start, nl < text.length && nl > start && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl);
     if (line.startsWith('m=')) {
       close();
       const f = line.slice(2).trim().split(/\s+/);
