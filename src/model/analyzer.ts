@@ -22,8 +22,9 @@ export interface AnalyzerOptions {
   /** Called for every credential checked, as it is seen. */
   onAuth?: (check: AuthCheck) => void;
   /**
-   * Keep every message of a session (default true): ladders and the UI need them; call records
-   * need only counts and transactions, and not keeping them halves what the model holds.
+   * Keep every message of a session (default true): ladders and the UI need them. Call records
+   * need only counts and the transactions' notes: without the lists a lingering call holds one
+   * message (its initial INVITE), and the messages it does not keep may be borrowed (own()).
    */
   keepMessages?: boolean;
   /** Called for every message with what the model made of it. */

@@ -29,10 +29,6 @@ export interface Observed {
   transaction: Transaction | undefined;
 }
 
-/**
- * Everything seen under one Call-ID while it is open: its messages in capture order, its
- * transactions, and whether its story has ended (so the analyzer can emit it after a linger).
- */
 /** Lists of a session start empty and mostly stay short: they share this until they grow. */
 const NONE: readonly never[] = Object.freeze([]);
 
@@ -42,7 +38,7 @@ const NONE: readonly never[] = Object.freeze([]);
  * to three items each for as long as the call lingers: their size is what the garbage
  * collector copies.
  */
-export function append<T>(list: readonly T[], x: T): readonly T[] {
+function append<T>(list: readonly T[], x: T): readonly T[] {
   if (list.length < 8) return list.concat([x]);
   (list as T[]).push(x);
   return list;
