@@ -142,6 +142,23 @@ test('truncated link headers and non-IP EtherTypes are counted, not decoded', ()
   assert.equal(r.drop('truncated-ip'), 1);
 });
 
+test('headers cut by the snaplen are counted as snaplen-cut, the same bytes sent short as truncated', () => {
+  const whole = ethernet(ETH_IPV4, inviteIp());
+  const cut = (n: number, index: number): ReturnType<typeof mkFrame> => ({ ...mkFrame(whole.subarray(0, n), 1, index), origLen: whole.length });
+  const r = extract([
+    cut(10, 1), // inside the Ethernet header
+    cut(14 + 12, 2), // inside the IPv4 header
+    cut(14 + 20 + 4, 3), // inside the UDP header
+    mkFrame(whole.subarray(0, 14 + 12), 1, 4), // as short on the wire: damage, not snaplen
+    mkFrame(whole, 1, 5),
+  ]);
+  assert.equal(r.drop('snaplen-cut'), 3);
+  assert.equal(r.drop('truncated-ip'), 1);
+  assert.equal(r.drop('truncated-link'), 0);
+  assert.equal(r.drop('truncated-l4'), 0);
+  assert.equal(r.packets.length, 1, 'the whole frame still yields its message');
+});
+
 // ---------------------------------------------------------------------------------------------
 // IP
 

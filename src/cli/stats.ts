@@ -24,6 +24,7 @@ const DROP_TEXT: Record<string, string> = {
   icmp: 'ICMP packets (quoted SIP is not a message)',
   'other-l4': 'other IP protocols',
   'truncated-l4': 'truncated UDP/TCP/SCTP headers',
+  'snaplen-cut': 'frames cut by the capture snaplen before their headers ended',
   'tunnel-unsupported': 'unsupported or too deeply nested tunnels',
   'sctp-not-data': 'SCTP packets without DATA chunks',
   'hep-bad': 'damaged HEP packets',

@@ -42,6 +42,15 @@ export class FrameDecoder {
     this.fragments = new Reassembler(counters);
   }
 
+  /**
+   * A header that does not fit in the captured bytes: cut by the capture's snaplen when the frame
+   * was longer on the wire than captured, else truncated as sent (or damaged).
+   */
+  private truncated(reason: 'truncated-link' | 'truncated-ip' | 'truncated-l4'): void {
+    const f = this.frame;
+    this.counters.drop(f.data.length < f.origLen ? 'snaplen-cut' : reason);
+  }
+
   decode(frame: Frame): void {
     const c = this.counters;
     c.frames++;
@@ -50,7 +59,7 @@ export class FrameDecoder {
     this.frame = frame;
     linkHeader(frame.linktype, frame.data, this.link);
     if (this.link.type === LINK_UNKNOWN && !(frame.linktype in KNOWN_LINK)) return c.drop('unknown-linktype');
-    if (this.link.type === LINK_TRUNCATED) return c.drop('truncated-link');
+    if (this.link.type === LINK_TRUNCATED) return this.truncated('truncated-link');
     this.ethertype(this.link.type, frame.data, this.link.offset, 0);
   }
 
@@ -60,21 +69,21 @@ export class FrameDecoder {
   }
 
   private ethernet(buf: Buffer, off: number, depth: number): void {
-    if (buf.length - off < 14) return this.counters.drop('truncated-link');
+    if (buf.length - off < 14) return this.truncated('truncated-link');
     this.ethertype(buf.readUInt16BE(off + 12), buf, off + 14, depth);
   }
 
   private ethertype(type: number, buf: Buffer, off: number, depth: number): void {
     for (;;) {
       if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
-        if (buf.length - off < 4) return this.counters.drop('truncated-link');
+        if (buf.length - off < 4) return this.truncated('truncated-link');
         type = buf.readUInt16BE(off + 2);
         off += 4;
         continue;
       }
       if (type === ETH_PPPOE) {
         // PPPoE session header (RFC 2516) is 6 bytes, then the PPP protocol field.
-        if (buf.length - off < 8) return this.counters.drop('truncated-link');
+        if (buf.length - off < 8) return this.truncated('truncated-link');
         this.counters.tunnel('pppoe');
         type = pppToEthertype(buf.readUInt16BE(off + 6));
         off += 8;
@@ -91,7 +100,7 @@ export class FrameDecoder {
       break;
     }
     if (type === ETH_IP_ANY) {
-      if (off >= buf.length) return this.counters.drop('truncated-ip');
+      if (off >= buf.length) return this.truncated('truncated-ip');
       const v = buf[off]! >> 4;
       type = v === 4 ? ETH_IPV4 : v === 6 ? ETH_IPV6 : LINK_UNKNOWN;
     }
@@ -103,7 +112,7 @@ export class FrameDecoder {
 
   private ipv4(buf: Buffer, off: number, depth: number): void {
     const c = this.counters;
-    if (buf.length - off < 20) return c.drop('truncated-ip');
+    if (buf.length - off < 20) return this.truncated('truncated-ip');
     const vihl = buf[off]!;
     const ihl = (vihl & 0x0f) * 4;
     if (vihl >> 4 !== 4 || ihl < 20) return c.drop('bad-ip-header');
@@ -111,7 +120,7 @@ export class FrameDecoder {
     // TSO captures show total length 0; otherwise a length past the captured bytes was cut by snaplen.
     let end = total === 0 ? buf.length : off + total;
     if (end > buf.length) end = buf.length;
-    if (end - off < ihl) return c.drop('truncated-ip');
+    if (end - off < ihl) return this.truncated('truncated-ip');
     c.ipv4++;
     const proto = buf[off + 9]!;
     const src = ipv4String(buf, off + 12);
@@ -130,7 +139,7 @@ export class FrameDecoder {
 
   private ipv6(buf: Buffer, off: number, depth: number): void {
     const c = this.counters;
-    if (buf.length - off < 40) return c.drop('truncated-ip');
+    if (buf.length - off < 40) return this.truncated('truncated-ip');
     if (buf[off]! >> 4 !== 6) return c.drop('bad-ip-header');
     c.ipv6++;
     const plen = buf.readUInt16BE(off + 4);
@@ -141,11 +150,11 @@ export class FrameDecoder {
     // Extension headers (RFC 8200 §4) up to a fragment header: what follows that belongs to the
     // fragmentable part, which may itself start with more headers (destination options, AH).
     let p = this.extensionHeaders(buf, off + 40, end, next);
-    if (p < 0) return c.drop('truncated-ip');
+    if (p < 0) return this.truncated('truncated-ip');
     next = this.nextHeader;
     let payload = buf.subarray(p, end);
     if (next === 44) {
-      if (end - p < 8) return c.drop('truncated-ip');
+      if (end - p < 8) return this.truncated('truncated-ip');
       const field = buf.readUInt16BE(p + 2);
       const fragOffset = field & 0xfff8;
       const more = (field & 1) === 1;
@@ -157,7 +166,7 @@ export class FrameDecoder {
         payload = whole;
       }
       p = this.extensionHeaders(payload, 0, payload.length, next);
-      if (p < 0) return c.drop('truncated-ip');
+      if (p < 0) return this.truncated('truncated-ip');
       next = this.nextHeader;
       payload = payload.subarray(p);
     }
@@ -196,7 +205,7 @@ export class FrameDecoder {
     const c = this.counters;
     switch (proto) {
       case PROTO_UDP: {
-        if (end - off < 8) return c.drop('truncated-l4');
+        if (end - off < 8) return this.truncated('truncated-l4');
         c.udp++;
         const sport = buf.readUInt16BE(off);
         const dport = buf.readUInt16BE(off + 2);
@@ -205,10 +214,10 @@ export class FrameDecoder {
         return this.udp(buf, off + 8, pend, this.meta(src, dst, sport, dport, family), depth);
       }
       case PROTO_TCP: {
-        if (end - off < 20) return c.drop('truncated-l4');
+        if (end - off < 20) return this.truncated('truncated-l4');
         c.tcp++;
         const hl = (buf[off + 12]! >> 4) * 4;
-        if (hl < 20 || off + hl > end) return c.drop('truncated-l4');
+        if (hl < 20 || off + hl > end) return this.truncated('truncated-l4');
         const m = this.meta(src, dst, buf.readUInt16BE(off), buf.readUInt16BE(off + 2), family);
         this.handler.segment({ ...m, seq: buf.readUInt32BE(off + 4), flags: buf[off + 13]!, payload: buf.subarray(off + hl, end) });
         return;
@@ -265,7 +274,7 @@ export class FrameDecoder {
   /** SCTP (RFC 9260): common header, then chunks; only DATA chunks (type 0) carry SIP. */
   private sctp(buf: Buffer, off: number, end: number, src: string, dst: string, family: 4 | 6): void {
     const c = this.counters;
-    if (end - off < 12) return c.drop('truncated-l4');
+    if (end - off < 12) return this.truncated('truncated-l4');
     const meta = this.meta(src, dst, buf.readUInt16BE(off), buf.readUInt16BE(off + 2), family);
     let found = false;
     for (let p = off + 12; p + 4 <= end; ) {
