@@ -367,6 +367,30 @@ test('SIP over WebSocket: frames cut at many points across two segments still gi
   }
 });
 
+test('SIP over WebSocket: an upgrade whose first segment is a few bytes ("G", "HTTP/1.") is still recognised', () => {
+  const msgsWs = [sipInvite('wstiny@t', { transport: 'WS' }), sipRequest('ACK', 'wstiny@t', { transport: 'WS' })];
+  const bytes = Buffer.concat(msgsWs.map((m) => wsFrame(m, { mask: true })));
+  const reply = wsFrame(SHORT_100);
+  const request = wsUpgradeRequest();
+  const response = wsUpgradeResponse();
+  for (let cut = 1; cut <= 12; cut++) {
+    const { c, s, open } = connection({ sport: 80 });
+    const r = run([
+      ...open,
+      c.data(request.subarray(0, Math.min(cut, 3))), c.data(request.subarray(Math.min(cut, 3))),
+      s.data(response.subarray(0, cut)), s.data(response.subarray(cut)),
+      c.data(bytes), s.data(reply),
+    ]);
+    assert.deepEqual(r.labels, ['INVITE wstiny@t', 'ACK wstiny@t', '100 ws@t'], `first segments of ${cut} bytes`);
+    assert.equal(r.counters.websocketStreams, 1);
+  }
+  // A stream that ends while still undecided has its bytes counted as skipped, not lost silently.
+  const { c, open } = connection({ sport: 80 });
+  const r = run([...open, c.data(Buffer.from('GE')), c.fin()]);
+  assert.equal(r.packets.length, 0);
+  assert.equal(r.drop('tcp-skipped-bytes'), 2);
+});
+
 test('TLS on a SIP connection is counted as encrypted (tlsStreams) and yields no messages', () => {
   const { c, s, open } = connection({ sport: 5061 });
   const serverHello = tlsRecord(0x16, Buffer.alloc(80, 2));

@@ -23,6 +23,15 @@ function looksLikeTls(b: Buffer): boolean {
   return b.length >= 3 && b[0]! >= 0x14 && b[0]! <= 0x17 && b[1] === 0x03 && b[2]! <= 0x04;
 }
 
+const HTTP_GET = Buffer.from('GET ');
+const HTTP_101 = Buffer.from('HTTP/1.1 101');
+
+/** Too short to tell a WebSocket upgrade or TLS from SIP: a strict prefix of what decides. */
+function undecided(b: Buffer): boolean {
+  const prefixOf = (whole: Buffer): boolean => b.length < whole.length && whole.subarray(0, b.length).equals(b);
+  return b.length === 0 || prefixOf(HTTP_GET) || prefixOf(HTTP_101) || (b.length < 3 && b[0]! >= 0x14 && b[0]! <= 0x17 && (b.length < 2 || b[1] === 0x03));
+}
+
 /**
  * One direction of a TCP connection seen as SIP: decides what the stream carries (SIP, TLS,
  * WebSocket after an HTTP upgrade), frames SIP messages by Content-Length and resynchronises at
@@ -45,7 +54,17 @@ export class SipStream implements StreamSink {
 
   data(meta: PacketMeta, bytes: Buffer): void {
     this.lastMeta = meta;
-    if (this.mode === 'detect') this.detect(bytes);
+    if (this.mode === 'detect') {
+      const b = this.pending ? Buffer.concat([this.pending, bytes]) : bytes;
+      // A first segment of a few bytes ("GE", "HTTP/1.") cannot tell yet: wait for more.
+      if (undecided(b)) {
+        this.pending = Buffer.from(b);
+        return;
+      }
+      this.pending = undefined;
+      bytes = b;
+      this.detect(bytes);
+    }
     switch (this.mode) {
       case 'tls':
         this.counters.drop('tls-encrypted');
@@ -61,13 +80,13 @@ export class SipStream implements StreamSink {
   }
 
   gap(): void {
-    if (this.pending && this.mode === 'sip') this.counters.drop('tcp-skipped-bytes', this.pending.length);
+    if (this.pending && (this.mode === 'sip' || this.mode === 'detect')) this.counters.drop('tcp-skipped-bytes', this.pending.length);
     this.pending = undefined;
     this.afterGap = true;
   }
 
   end(): void {
-    if (this.pending && this.mode === 'sip') this.counters.drop('tcp-skipped-bytes', this.pending.length);
+    if (this.pending && (this.mode === 'sip' || this.mode === 'detect')) this.counters.drop('tcp-skipped-bytes', this.pending.length);
     this.pending = undefined;
     this.closed();
   }
