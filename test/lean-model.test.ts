@@ -81,20 +81,21 @@ test('hot headers: the first of each, full or compact form, as a scan of the tab
   const heads = [
     'v: SIP/2.0/UDP one;branch=z9hG4bKa', 'Via: SIP/2.0/UDP two;branch=z9hG4bKb', 'i: cid-compact', 'CALL-ID: cid-full', 'f: <sip:f@x>;tag=ft',
     'From: <sip:g@x>;tag=gt', 't: <sip:t@x>', 'TO: <sip:u@x>;tag=ut', 'cseq: 7 INVITE', 'CSeq: 8 INVITE', 'c: application/sdp', 'Content-Type: text/plain',
-    'l: 0', 'Content-Length: 5', 'Subject: s', 'X-Call-ID: not-this',
+    'l: 0', 'Content-Length: 5', 'Subject: s', 'X-Call-ID: not-this', 'Authorization: Digest username="a"', 'authorization: Digest username="b"',
+    'Proxy-Authorization: Digest username="c"', 'PROXY-AUTHORIZATION: Digest username="d"', 'Proxy-Authenticate: Digest realm="r"',
   ];
   for (let shift = 0; shift < heads.length; shift++) {
     const order = [...heads.slice(shift), ...heads.slice(0, shift)];
     const m = SipMessage.parse(Buffer.from(`INVITE sip:a@b SIP/2.0\r\n${order.join('\r\n')}\r\n\r\n`))!;
     const all = m.headers();
-    for (const name of ['Via', 'Call-ID', 'From', 'To', 'CSeq', 'Content-Type', 'Content-Length']) {
+    for (const name of ['Via', 'Call-ID', 'From', 'To', 'CSeq', 'Content-Type', 'Content-Length', 'Authorization', 'Proxy-Authorization']) {
       const first = all.find(([n]) => n === name)?.[1];
       assert.equal(m.get(name), first, `${name}, order starting at ${order[0]}`);
       assert.deepEqual(m.getAll(name), all.filter(([n]) => n === name).map(([, v]) => v), `all ${name}`);
     }
   }
   const none = SipMessage.parse(Buffer.from('SIP/2.0 200 OK\r\nSubject: s\r\n\r\n'))!;
-  for (const name of ['via', 'call-id', 'from', 'to', 'cseq', 'content-type', 'content-length']) assert.equal(none.get(name), undefined, name);
+  for (const name of ['via', 'call-id', 'from', 'to', 'cseq', 'content-type', 'content-length', 'authorization', 'proxy-authorization']) assert.equal(none.get(name), undefined, name);
 });
 
 test('export csv: the writer thread writes what the main thread writes to standard output', async () => {

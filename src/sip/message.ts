@@ -71,7 +71,8 @@ export class SipMessage {
   /**
    * Table index of the first Call-ID, CSeq, Via, From, To, Content-Length and Content-Type
    * header (-1: absent), noted while the table is built: the model asks for these of every
-   * message, and a lookup by name would compare names along the table each time.
+   * message, and a lookup by name would compare names along the table each time. getAll goes
+   * on from the first by scanning.
    */
   private hotCallId = -1;
   private hotCseq = -1;
@@ -80,6 +81,9 @@ export class SipMessage {
   private hotTo = -1;
   private hotLength = -1;
   private hotType = -1;
+  /** Authorization and Proxy-Authorization: looked for in every request (digest checks). */
+  private hotAuth = -1;
+  private hotProxyAuth = -1;
   private cseqCache: CSeq | null | undefined;
   /** Parsed From/To, made once on first use (tags are asked for per message by the model). */
   private fromCache: NameAddr | null | undefined;
@@ -249,8 +253,14 @@ export class SipMessage {
       case 12:
         if (this.hotType < 0 && nameEquals(raw, ns, ne, 'content-type')) this.hotType = i;
         return;
+      case 13:
+        if (this.hotAuth < 0 && nameEquals(raw, ns, ne, 'authorization')) this.hotAuth = i;
+        return;
       case 14:
         if (this.hotLength < 0 && nameEquals(raw, ns, ne, 'content-length')) this.hotLength = i;
+        return;
+      case 19:
+        if (this.hotProxyAuth < 0 && nameEquals(raw, ns, ne, 'proxy-authorization')) this.hotProxyAuth = i;
         return;
     }
   }
@@ -265,6 +275,8 @@ export class SipMessage {
         case 'to': return this.hotTo;
         case 'content-length': return this.hotLength;
         case 'content-type': return this.hotType;
+        case 'authorization': return this.hotAuth;
+        case 'proxy-authorization': return this.hotProxyAuth;
       }
     }
     const compact = COMPACT_OF[lower];
