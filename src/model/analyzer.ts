@@ -148,6 +148,15 @@ export class Analyzer {
   }
 
   /**
+   * The open calls linked to `s` as legs of one call (B2BUA), `s` among them, in order of their
+   * first message; `[s]` alone when it has none. Views of calls in progress show them together.
+   */
+  legsOf(s: Session): Session[] {
+    const g = this.groups.get(s);
+    return g ? [...g].sort((a, b) => a.firstTime - b.firstTime) : [s];
+  }
+
+  /**
    * Live input: lets capture time pass without a packet, so finished sessions still go out after
    * their linger when the traffic stops (`packet` alone only sweeps when a message arrives).
    */

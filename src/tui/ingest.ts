@@ -1,6 +1,6 @@
 import type { Frame } from '../capture/index.js';
 import { buildLadder } from '../flow/index.js';
-import { buildRecord, groupRecords, type Session, type SessionGroup } from '../model/index.js';
+import { groupRecords, type Session, type SessionGroup } from '../model/index.js';
 import type { SipPacket } from '../sip/index.js';
 import type { CallStore, Group, GroupData } from './store.js';
 
@@ -55,6 +55,15 @@ function firstMethod(s: Session): string {
   return s.head.msg.method;
 }
 
+/** Rows of calls in progress: one per leg, lettered and naming each other as finished ones are. */
+function provisionalData(legs: readonly Session[]): GroupData {
+  const records = groupRecords({ sessions: [...legs], links: [] });
+  legs.forEach((s, i) => {
+    if (!s.finished) records[i]!.status = 'in_progress';
+  });
+  return { records, methods: legs.map(firstMethod), msgStart: 0, msgCount: 0, roles: [], live: [...legs] };
+}
+
 /**
  * Turns what the pipeline and the analyzer produce into the UI's store: as each message passes,
  * where its bytes are in the capture (`packet`); as each call finishes, its rows and the compact
@@ -78,6 +87,11 @@ export class Ingest {
      * touches thousands of calls between two ticks; live traffic, a few.
      */
     private readonly refreshEveryMs = 0,
+    /**
+     * The open calls linked to a session as legs of one call (Analyzer#legsOf): they share one
+     * provisional row group, so the group their finished call replaces is the one shown.
+     */
+    private readonly legsOf: (s: Session) => readonly Session[] = (s) => [s],
   ) {}
 
   /**
@@ -126,7 +140,7 @@ export class Ingest {
       this.touched.delete(s);
       this.refreshed.delete(s);
     }
-    const [first, ...rest] = provisional;
+    const [first, ...rest] = new Set(provisional);
     for (const p of rest) this.store.remove(p);
     if (first) {
       this.store.update(first, data);
@@ -147,14 +161,21 @@ export class Ingest {
     for (const s of this.touched) {
       const g = this.open.get(s);
       if (g && now - (this.refreshed.get(s) ?? 0) < this.refreshEveryMs) continue;
-      this.touched.delete(s);
-      this.refreshed.set(s, now);
+      const legs = this.legsOf(s);
+      for (const l of legs) {
+        this.touched.delete(l);
+        this.refreshed.set(l, now);
+      }
       n++;
-      const r = buildRecord(s, null, [], null, []);
-      if (!s.finished) r.status = 'in_progress';
-      const data: GroupData = { records: [r], methods: [firstMethod(s)], msgStart: 0, msgCount: 0, roles: [], live: [s] };
-      if (g) this.store.update(g, data);
-      else this.open.set(s, this.store.add(data));
+      const data = provisionalData(legs);
+      // Legs linked after each got a row (rare: the link is made at the b-leg's first INVITE)
+      // keep the first row group; the others go.
+      const groups = [...new Set(legs.map((l) => this.open.get(l)).filter((x): x is Group => x !== undefined))];
+      const [keep, ...extra] = groups;
+      for (const x of extra) this.store.remove(x);
+      const target = keep ?? this.store.add(data);
+      if (keep) this.store.update(keep, data);
+      for (const l of legs) this.open.set(l, target);
     }
     return n;
   }

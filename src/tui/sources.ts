@@ -83,7 +83,7 @@ export class FileSource implements DataSource {
   async run(): Promise<void> {
     const file = CaptureFile.open(this.path);
     this.store.file = file;
-    const ingest = new Ingest(this.store, file !== undefined, 1000);
+    const ingest = new Ingest(this.store, file !== undefined, 1000, (s) => analyzer.legsOf(s));
     this.ingest = ingest;
     // Calls show from their first message on (in progress), so the first screen comes at once.
     const analyzer = new Analyzer((g) => ingest.group(g), {
@@ -174,7 +174,7 @@ export class LiveSource implements DataSource {
     private readonly settings: LiveSettings,
     store: CallStore,
   ) {
-    this.ingest = new Ingest(store, false);
+    this.ingest = new Ingest(store, false, 0, (s) => this.analyzer.legsOf(s));
     this.analyzer = new Analyzer((g) => this.ingest.group(g), {
       secrets: settings.secrets,
       correlationHeaders: settings.correlationHeaders,
