@@ -4,7 +4,7 @@
 // on timing.
 //
 //   node bench/responder.mjs [--users N] [--flows N] [--limit N] [--runs N] [--calls N] [--rates a,b,c]
-//                            [--only register|b2bua] [--cpu-prof DIR] [--json]
+//                            [--only register|b2bua] [--shed-busy F] [--cpu-prof DIR] [--json]
 //
 // 1. REGISTER with digest: SIPp runs test/helpers/sipp-responder/register.xml (REGISTER, 401,
 //    REGISTER with credentials, 200) for --flows flows over --users users from an injection file,
@@ -21,6 +21,9 @@
 //    `sipscope serve --quiet` at each rate of --rates (default 1000,2000,3000,4000 calls/s) for
 //    --calls calls, up to the first rate that is not clean; the highest offered rate with zero
 //    failed calls on both SIPp sides (goal >= 1 000 calls/s).
+// --shed-busy F runs `sipscope serve --shed-busy F` (503 for part of the new calls while the
+// server is busier than F): at a rate past capacity, compare the calls that succeed with and
+// without it.
 // --cpu-prof DIR runs sipscope under `node --cpu-prof --cpu-prof-dir DIR` and prints the top
 // self-time functions of each profile.
 // Everything talks to 127.0.0.1 only; every process started here is ended by its pid.
@@ -37,7 +40,7 @@ const SCENARIOS = join(ROOT, 'test', 'helpers', 'sipp-responder');
 const SIPP_FAST = ['-buff_size', '8388608', '-max_recv_loops', '20000', '-max_sched_loops', '20000'];
 
 function parseArgs(argv) {
-  const o = { users: 1000, flows: 60000, limit: 400, runs: 3, calls: 10000, rates: [1000, 2000, 3000, 4000], only: null, cpuProf: null, json: false };
+  const o = { users: 1000, flows: 60000, limit: 400, runs: 3, calls: 10000, rates: [1000, 2000, 3000, 4000], only: null, cpuProf: null, json: false, shedBusy: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -52,6 +55,7 @@ function parseArgs(argv) {
     else if (a === '--rates') o.rates = val().split(',').map(Number).filter((n) => n > 0);
     else if (a === '--only') o.only = val();
     else if (a === '--cpu-prof') o.cpuProf = resolve(val());
+    else if (a === '--shed-busy') o.shedBusy = val();
     else if (a === '--json') o.json = true;
     else if (a === '-h' || a === '--help') {
       const src = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
@@ -318,7 +322,8 @@ async function b2buaBench(o, dir) {
   const [sPort] = await freePorts(1);
   const profDir = o.cpuProf ? join(o.cpuProf, 'b2bua') : null;
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const s = await startSipscope(dir, sPort, usersFile, ['--realm', '127.0.0.1'], profDir);
+  const shed = o.shedBusy ? ['--shed-busy', o.shedBusy] : [];
+  const s = await startSipscope(dir, sPort, usersFile, ['--realm', '127.0.0.1', ...shed], profDir);
   const steps = [];
   try {
     for (const rate of o.rates) {

@@ -77,6 +77,8 @@ Examples:
     .option('--cdr <file.csv>', 'write call records with the columns of `sipscope export csv`')
     .option('--state <dir>', 'keep registrations in this directory, so a restart loses none')
     .option('--xcid', 'add X-CID with the a-leg Call-ID to b-leg INVITEs (for analyzers)')
+    .option('--shed-busy <fraction>', 'past this busy fraction (e.g. 0.9), answer part of new calls and registrations 503 (off by default)')
+    .option('--retry-after <seconds>', 'Retry-After of those 503 responses (default 5)')
     .option('--json', 'log one JSON object per transaction')
     .option('--quiet', 'no transaction log')
     .addHelpText('after', `

@@ -19,6 +19,20 @@ export interface ServeOptions {
   ringTimeout?: string;
   minExpires?: string;
   maxExpires?: string;
+  shedBusy?: string;
+  retryAfter?: string;
+}
+
+function count(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v)) throw new SipscopeError('E_USAGE', `${name} must be a whole number, got "${v}"`);
+  return Number(v);
+}
+
+function fraction(name: string, v: string | undefined): number {
+  if (v === undefined) return 0;
+  if (!/^(0(\.\d+)?|1(\.0*)?|\.\d+)$/.test(v)) throw new SipscopeError('E_USAGE', `${name} must be a fraction between 0 and 1, got "${v}"`);
+  return Number(v);
 }
 
 /** `serve`: run the registrar and B2BUA until SIGINT/SIGTERM. */
@@ -34,6 +48,7 @@ export async function serveCommand(o: ServeOptions): Promise<void> {
   const algorithms = (o.algorithms ?? 'MD5').split(',').map((a) => a.trim().toUpperCase());
   const bad = algorithms.find((a) => !isDigestAlgorithm(a));
   if (bad) throw new SipscopeError('E_USAGE', `unknown digest algorithm "${bad}" (MD5, SHA-256, SHA-512-256, and -sess variants)`);
+  const overload = { maxBusy: fraction('--shed-busy', o.shedBusy), retryAfterS: count('--retry-after', o.retryAfter, 5) };
   const realm = o.realm ?? listen[0]!.host;
   const recorder = await Recorder.open({ record: o.record, cdr: o.cdr, secrets, now: realClock.now });
   const log = o.quiet
@@ -56,6 +71,7 @@ export async function serveCommand(o: ServeOptions): Promise<void> {
     timers: DEFAULT_TIMERS,
     clock: realClock,
     recorder,
+    overload,
     log,
   });
   let locals;
@@ -65,11 +81,12 @@ export async function serveCommand(o: ServeOptions): Promise<void> {
     const e = err as NodeJS.ErrnoException;
     throw new SipscopeError('E_LISTEN', `cannot listen: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message} (${o.listen})`);
   }
-  process.stderr.write(`sipscope: serving on ${locals.map((l) => `${l.proto.toLowerCase()}:${l.ip}:${l.port}`).join(', ')} realm "${realm}"${o.authCalls ? ', calls authenticated' : ''}\n`);
+  const shedding = server.overload ? `, new calls shed (503) when more than ${Math.round(server.overload.config.maxBusy * 100)} % busy` : '';
+  process.stderr.write(`sipscope: serving on ${locals.map((l) => `${l.proto.toLowerCase()}:${l.ip}:${l.port}`).join(', ')} realm "${realm}"${o.authCalls ? ', calls authenticated' : ''}${shedding}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await server.stop();
-  process.stderr.write('sipscope: stopped\n');
+  process.stderr.write(`sipscope: stopped${server.overload?.shed ? ` (${server.overload.shed} requests refused with 503 while busy)` : ''}\n`);
 }

@@ -7,6 +7,7 @@ import { B2bua } from './b2bua.js';
 import { BindingStore } from './bindings.js';
 import type { RequestContext } from './context.js';
 import { NonceIssuer } from './nonce.js';
+import { eventLoopBusy, OverloadGuard, type LoadSource, type OverloadConfig } from './overload.js';
 import type { Recorder } from './recorder.js';
 import { DEFAULT_REGISTRAR, Registrar, type RegistrarConfig } from './registrar.js';
 import { SipTransport, type ListenSpec, type Peer, type Proto } from './transport.js';
@@ -26,6 +27,12 @@ export interface ServerOptions {
   timers: TimerBase;
   clock: Clock;
   recorder?: Recorder;
+  /** Refuse part of the new calls and registrations with 503 when saturated (off when absent). */
+  overload?: OverloadConfig;
+  /** How busy the server is (default: the event loop's utilisation); for tests. */
+  loadSource?: LoadSource;
+  /** Draws for the admission fraction (default Math.random); for tests. */
+  random?: () => number;
   /** One line per transaction; undefined to stay quiet. */
   log?: (entry: LogEntry) => void;
 }
@@ -74,6 +81,8 @@ export class SipServer {
   private readonly registrar: Registrar;
   private readonly b2bua: B2bua;
   readonly counters = { received: 0, notSip: 0, malformed: 0, rejected: 0 };
+  /** Load shedding, when configured (see overload.ts). */
+  readonly overload: OverloadGuard | undefined;
 
   constructor(private readonly opts: ServerOptions) {
     const now = (): number => opts.clock.now();
@@ -100,6 +109,7 @@ export class SipServer {
       this.store,
       opts.secrets,
     );
+    if (opts.overload && opts.overload.maxBusy > 0) this.overload = new OverloadGuard(opts.overload, opts.loadSource ?? eventLoopBusy(), opts.random);
     const rec = opts.recorder;
     if (rec) this.transport.onSent = (bytes, to, from) => rec.message(bytes, SipMessage.parse(bytes, to.proto === 'TCP'), from, to);
   }
@@ -110,6 +120,7 @@ export class SipServer {
   }
 
   async stop(): Promise<void> {
+    this.overload?.stop();
     await this.transport.close();
     this.store.flush();
     await this.opts.recorder?.close();
@@ -176,6 +187,11 @@ export class SipServer {
     const msg = ctx.msg;
     const maxf = msg.get('max-forwards');
     if (maxf !== undefined && Number(maxf) <= 0 && msg.method !== 'ACK') return void ctx.reply(483);
+    // Saturated: part of the new work is turned away at once; calls already up go on (BYE, re-INVITE…).
+    if ((msg.method === 'REGISTER' || (msg.method === 'INVITE' && !msg.toTag)) && this.overload?.refuse()) {
+      ctx.note('overloaded');
+      return void ctx.reply(503, { headers: [['Retry-After', String(this.overload.config.retryAfterS)]] });
+    }
     switch (msg.method) {
       case 'REGISTER':
         return this.registrar.handle(ctx);
