@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readCapture } from '../src/capture/index.js';
@@ -110,6 +110,18 @@ test('export csv: the writer thread writes what the main thread writes to standa
     const written = readFileSync(out, 'utf8');
     assert.equal(written, toStdout.stdout, path.basename(file));
     assert.ok(written.split('\n').length > 2, 'records were written');
+  }
+});
+
+test('export csv: input that fails ends the run with its error; the writer thread does not keep the process alive', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sipscope-csv-fail-'));
+  const notCapture = path.join(dir, 'not-a-capture.pcap');
+  writeFileSync(notCapture, 'garbage, not a capture\n');
+  for (const [input, why] of [[notCapture, /not a pcap or pcapng capture/], [path.join(dir, 'missing.pcap'), /no such file/]] as const) {
+    const r = await runCli(['export', 'csv', input, '-o', path.join(dir, 'out.csv')], { timeoutMs: 15_000 });
+    assert.equal(r.timedOut, false, `${path.basename(input)}: the process ended`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, why);
   }
 });
 

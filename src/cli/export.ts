@@ -9,8 +9,13 @@ import { analyzeFile, type ModelOptions } from './analyze.js';
  */
 export async function exportCsvCommand(file: string, opts: ModelOptions & { output: string }): Promise<void> {
   const csv = await RecordCsvWriter.open(opts.output, undefined, { thread: true });
-  await analyzeFile(file, opts, (g) => {
-    for (const r of groupRecords(g)) csv.write(r);
-  }, { keepMessages: false }, () => csv.drained());
+  try {
+    await analyzeFile(file, opts, (g) => {
+      for (const r of groupRecords(g)) csv.write(r);
+    }, { keepMessages: false }, () => csv.drained());
+  } catch (err) {
+    await csv.abort(); // the writer thread must not outlive the failure
+    throw err;
+  }
   await csv.close();
 }

@@ -20,6 +20,8 @@ interface RowOut {
   write(rows: Row[], header: boolean): void;
   drained(): Promise<void>;
   close(): Promise<void>;
+  /** Stops without finishing (the run failed): nothing must keep the process alive. */
+  abort(): Promise<void>;
 }
 
 export interface CsvOpenOptions {
@@ -98,6 +100,14 @@ export class RecordCsvWriter {
     await this.out.close();
   }
 
+  /** Gives up after a failure: what was handed over may be lost; the output is closed. */
+  async abort(): Promise<void> {
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = undefined;
+    this.rows = [];
+    await this.out.abort();
+  }
+
   /** Hands over the rows gathered so far; `final` writes the header even with no rows (an empty export). */
   private flush(final = false): void {
     if (this.pending) clearImmediate(this.pending);
@@ -132,6 +142,10 @@ class StreamOut implements RowOut {
       this.sink.once('close', () => resolve());
       this.sink.end();
     });
+  }
+
+  async abort(): Promise<void> {
+    if (!this.toStdout) this.sink.destroy();
   }
 }
 
@@ -192,6 +206,16 @@ class ThreadOut implements RowOut {
     while (!this.failure && this.inFlight > THREAD_BACKLOG) await new Promise<void>((r) => (this.wake = r));
     this.wake = undefined;
     if (this.failure) throw this.failure;
+  }
+
+  async abort(): Promise<void> {
+    await this.worker.terminate();
+    await this.exited;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // closed already
+    }
   }
 
   async close(): Promise<void> {
