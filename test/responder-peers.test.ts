@@ -22,7 +22,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, runCli } from './helpers/cli.js';
-import { Proc, Processes, freeUdpPorts, haveCommand, readShortMessages, readSippCalls, sippUnavailable, udpPortBound, waitFor } from './helpers/sipp.js';
+import { Proc, Processes, freeTcpUdpPort, freeUdpPorts, haveCommand, readShortMessages, readSippCalls, sippUnavailable, udpPortBound, waitFor } from './helpers/sipp.js';
 import {
   Namespaces,
   UdpSipClient,
@@ -432,8 +432,14 @@ describe('sipscope serve with real peers', { timeout: 240_000 }, () => {
 
     test('sipsak -U over TCP passes (registration on a stream, framed by Content-Length)', async (t) => {
       if (!haveCommand('sipsak', ['-V'])) return t.skip('sipsak is not installed (apt-get install sipsak)');
-      const [lport] = await freeUdpPorts(1);
-      const r = await run('sipsak', ['-U', '-E', 'tcp', '-s', `sip:sak@${s1.addr}`, '-u', 'sak', '-a', passwordOf('sak'), '-l', String(lport), '-vv'], { timeoutMs: 60_000 });
+      // sipsak binds its TCP source port itself: between choosing a free one and its bind, a
+      // concurrent test's connection may take it ("binding failed"); then it is chosen again.
+      const usrloc = async (): Promise<Awaited<ReturnType<typeof run>>> => {
+        const lport = await freeTcpUdpPort();
+        return run('sipsak', ['-U', '-E', 'tcp', '-s', `sip:sak@${s1.addr}`, '-u', 'sak', '-a', passwordOf('sak'), '-l', String(lport), '-vv'], { timeoutMs: 60_000 });
+      };
+      let r = await usrloc();
+      for (let attempt = 1; attempt < 3 && /binding failed: Address already in use/.test(r.stdout + r.stderr); attempt++) r = await usrloc();
       assert.equal(r.code, 0, `sipsak: ${r.stdout.slice(-2000)} ${r.stderr}`);
       assert.match(r.stdout, /All usrloc tests completed successful/);
     });

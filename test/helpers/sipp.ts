@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAndWait } from './cli.js';
@@ -43,6 +44,22 @@ export async function freeUdpPorts(n: number): Promise<number[]> {
     return sockets.map((s) => s.address().port);
   } finally {
     await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/**
+ * A port free on 127.0.0.1 for both UDP and TCP (a client that binds its TCP source port, as
+ * sipsak -E tcp -l does, needs it free there too: a UDP-free port may be a TCP connection's).
+ */
+export async function freeTcpUdpPort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const [port] = await freeUdpPorts(1);
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (ok || attempt >= 20) return port!;
   }
 }
 
