@@ -44,3 +44,33 @@ export function nameEquals(buf: Buffer, start: number, end: number, lower: strin
   }
   return true;
 }
+
+/**
+ * Headers asked of every message (the dialog model, digest checks): SipMessage notes where the
+ * first of each is while it builds its header table, so a lookup need not compare names.
+ */
+export const HOT_HEADERS = ['call-id', 'cseq', 'via', 'from', 'to', 'content-length', 'content-type', 'authorization', 'proxy-authorization'] as const;
+
+/** Lower-case full name → slot in HOT_HEADERS. */
+export const HOT_SLOT: ReadonlyMap<string, number> = new Map(HOT_HEADERS.map((n, i) => [n, i]));
+
+/** Hot names by length, for hotSlot; compact letters (§7.3.3) by char code. */
+const HOT_BY_LENGTH: Array<Array<[string, number]>> = [];
+const HOT_BY_LETTER = new Int8Array(128).fill(-1);
+HOT_HEADERS.forEach((n, slot) => {
+  (HOT_BY_LENGTH[n.length] ??= []).push([n, slot]);
+  const letter = COMPACT_OF[n];
+  if (letter) HOT_BY_LETTER[letter.charCodeAt(0)] = slot;
+});
+
+/** The HOT_HEADERS slot of the header name in buf[start, end) (full or compact form, any case), or -1. */
+export function hotSlot(buf: Buffer, start: number, end: number): number {
+  const len = end - start;
+  if (len === 1) {
+    const c = buf[start]! | 0x20;
+    return c < 128 ? HOT_BY_LETTER[c]! : -1;
+  }
+  const candidates = HOT_BY_LENGTH[len];
+  if (candidates) for (const [n, slot] of candidates) if (nameEquals(buf, start, end, n)) return slot;
+  return -1;
+}

@@ -1,4 +1,4 @@
-import { COMPACT_OF, canonicalName, nameEquals } from './header-names.js';
+import { COMPACT_OF, HOT_HEADERS, HOT_SLOT, canonicalName, hotSlot, nameEquals } from './header-names.js';
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
@@ -29,15 +29,25 @@ const COLON = 0x3a;
 const NO_PROBLEMS: readonly Malformation[] = Object.freeze([]);
 
 /**
- * The header table packed into a string: one UTF-16 code unit per offset, or two (high, low)
- * when the message is longer than 0xFFFF bytes; the first unit says which. A string is one
+ * The header table's head: unit 0 says whether offsets take one code unit or two; then one unit
+ * per HOT_HEADERS slot: 0 when the message has no such header, else 1 + the table index of the
+ * first (HOT_UNKNOWN past what a unit holds: then it is looked up by name).
+ */
+const HOT_BASE = 1;
+const TABLE_BASE = HOT_BASE + HOT_HEADERS.length;
+const HOT_UNKNOWN = 0xffff;
+const TABLE_HEAD: readonly number[] = new Array<number>(TABLE_BASE).fill(0);
+
+/**
+ * The header table packed into a string: its head (above), then one UTF-16 code unit per
+ * offset, or two (high, low) when the message is longer than 0xFFFF bytes. A string is one
  * small heap object, a quarter of the size of a number array, which the garbage collector
  * copies for every message the model keeps.
  */
 function packTable(v: number[], wide: boolean): string {
   if (!wide && v.length < 4096) return String.fromCharCode.apply(null, v); // v[0] is already the flag 0
-  const units: number[] = [wide ? 1 : 0];
-  for (let i = 1; i < v.length; i++) {
+  const units: number[] = [wide ? 1 : 0, ...v.slice(HOT_BASE, TABLE_BASE)];
+  for (let i = TABLE_BASE; i < v.length; i++) {
     const x = v[i]!;
     if (wide) units.push(x >>> 16, x & 0xffff);
     else units.push(x);
@@ -64,26 +74,13 @@ export class SipMessage {
   readonly bodyStart: number;
   readonly bodyEnd: number;
   private readonly startEnd: number;
-  /** Per header: name start, name end, value start, value end (value may span folded lines); see packTable. */
+  /**
+   * Per header: name start, name end, value start, value end (value may span folded lines),
+   * after where the first of each hot header is; see packTable.
+   */
   private readonly table: string;
   /** Number of offsets in the table (4 per header). */
   private readonly count: number;
-  /**
-   * Table index of the first Call-ID, CSeq, Via, From, To, Content-Length and Content-Type
-   * header (-1: absent), noted while the table is built: the model asks for these of every
-   * message, and a lookup by name would compare names along the table each time. getAll goes
-   * on from the first by scanning.
-   */
-  private hotCallId = -1;
-  private hotCseq = -1;
-  private hotVia = -1;
-  private hotFrom = -1;
-  private hotTo = -1;
-  private hotLength = -1;
-  private hotType = -1;
-  /** Authorization and Proxy-Authorization: looked for in every request (digest checks). */
-  private hotAuth = -1;
-  private hotProxyAuth = -1;
   private cseqCache: CSeq | null | undefined;
   /** Parsed From/To, made once on first use (tags are asked for per message by the model). */
   private fromCache: NameAddr | null | undefined;
@@ -99,7 +96,7 @@ export class SipMessage {
     this.startEnd = lineEnd > 0 && raw[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     let p = lineEnd + 1;
     let headerEnd = -1;
-    const idx: number[] = [0]; // [0] is the table's width flag (packTable)
+    const idx = TABLE_HEAD.slice(); // width flag, hot headers (packTable), then the offsets
     while (p < raw.length) {
       let le = raw.indexOf(LF, p);
       if (le < 0) le = raw.length;
@@ -109,7 +106,7 @@ export class SipMessage {
         break;
       }
       const c = raw[p];
-      if ((c === 0x20 || c === 0x09) && idx.length > 1) {
+      if ((c === 0x20 || c === 0x09) && idx.length > TABLE_BASE) {
         idx[idx.length - 1] = contentEnd; // folded continuation (§7.3.1)
       } else {
         // Look for the colon on this line only: scanning past it would be quadratic.
@@ -122,14 +119,15 @@ export class SipMessage {
           while (ne > p && (raw[ne - 1] === 0x20 || raw[ne - 1] === 0x09)) ne--;
           let vs = colon + 1;
           while (vs < contentEnd && (raw[vs] === 0x20 || raw[vs] === 0x09)) vs++;
-          this.noteHot(raw, p, ne, idx.length - 1);
+          const slot = hotSlot(raw, p, ne);
+          if (slot >= 0 && idx[HOT_BASE + slot] === 0) idx[HOT_BASE + slot] = Math.min(HOT_UNKNOWN, idx.length - TABLE_BASE + 1);
           idx.push(p, ne, vs, contentEnd);
         }
       }
       p = le + 1;
     }
     this.table = packTable(idx, raw.length > 0xffff);
-    this.count = idx.length - 1;
+    this.count = idx.length - TABLE_BASE;
     if (headerEnd < 0) {
       this.flag('no-header-end');
       headerEnd = raw.length;
@@ -224,59 +222,12 @@ export class SipMessage {
     return this.isRequest ? '' : this.raw.toString('utf8', Math.min(12, this.startEnd), this.startEnd);
   }
 
-  /** Notes header `i` (name bytes ns..ne) when it is the first of a hot name (full or compact form). */
-  private noteHot(raw: Buffer, ns: number, ne: number, i: number): void {
-    switch (ne - ns) {
-      case 1:
-        switch (raw[ns]! | 0x20) {
-          case 0x69: if (this.hotCallId < 0) this.hotCallId = i; break; // i
-          case 0x76: if (this.hotVia < 0) this.hotVia = i; break; // v
-          case 0x66: if (this.hotFrom < 0) this.hotFrom = i; break; // f
-          case 0x74: if (this.hotTo < 0) this.hotTo = i; break; // t
-          case 0x6c: if (this.hotLength < 0) this.hotLength = i; break; // l
-          case 0x63: if (this.hotType < 0) this.hotType = i; break; // c
-        }
-        return;
-      case 2:
-        if (this.hotTo < 0 && nameEquals(raw, ns, ne, 'to')) this.hotTo = i;
-        return;
-      case 3:
-        if (this.hotVia < 0 && nameEquals(raw, ns, ne, 'via')) this.hotVia = i;
-        return;
-      case 4:
-        if (this.hotCseq < 0 && nameEquals(raw, ns, ne, 'cseq')) this.hotCseq = i;
-        else if (this.hotFrom < 0 && nameEquals(raw, ns, ne, 'from')) this.hotFrom = i;
-        return;
-      case 7:
-        if (this.hotCallId < 0 && nameEquals(raw, ns, ne, 'call-id')) this.hotCallId = i;
-        return;
-      case 12:
-        if (this.hotType < 0 && nameEquals(raw, ns, ne, 'content-type')) this.hotType = i;
-        return;
-      case 13:
-        if (this.hotAuth < 0 && nameEquals(raw, ns, ne, 'authorization')) this.hotAuth = i;
-        return;
-      case 14:
-        if (this.hotLength < 0 && nameEquals(raw, ns, ne, 'content-length')) this.hotLength = i;
-        return;
-      case 19:
-        if (this.hotProxyAuth < 0 && nameEquals(raw, ns, ne, 'proxy-authorization')) this.hotProxyAuth = i;
-        return;
-    }
-  }
-
   private find(lower: string, from = 0): number {
     if (from === 0) {
-      switch (lower) {
-        case 'call-id': return this.hotCallId;
-        case 'cseq': return this.hotCseq;
-        case 'via': return this.hotVia;
-        case 'from': return this.hotFrom;
-        case 'to': return this.hotTo;
-        case 'content-length': return this.hotLength;
-        case 'content-type': return this.hotType;
-        case 'authorization': return this.hotAuth;
-        case 'proxy-authorization': return this.hotProxyAuth;
+      const slot = HOT_SLOT.get(lower);
+      if (slot !== undefined) {
+        const h = this.table.charCodeAt(HOT_BASE + slot);
+        if (h !== HOT_UNKNOWN) return h - 1;
       }
     }
     const compact = COMPACT_OF[lower];
@@ -292,7 +243,7 @@ export class SipMessage {
   /** Offset k of the header table. */
   private at(k: number): number {
     const t = this.table;
-    return t.charCodeAt(0) === 0 ? t.charCodeAt(k + 1) : t.charCodeAt(2 * k + 1) * 0x10000 + t.charCodeAt(2 * k + 2);
+    return t.charCodeAt(0) === 0 ? t.charCodeAt(TABLE_BASE + k) : t.charCodeAt(TABLE_BASE + 2 * k) * 0x10000 + t.charCodeAt(TABLE_BASE + 2 * k + 1);
   }
 
   private value(i: number): string {
