@@ -113,9 +113,12 @@ function awkwardRecords(n: number): CallRecord[] {
   return out;
 }
 
-async function writerCsv(records: CallRecord[], columns?: readonly RecordColumn[], pauseEvery = 0): Promise<string> {
+async function writerCsv(records: CallRecord[], columns?: readonly RecordColumn[], pauseEvery = 0, thread = false): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), 'sipscope-csv-')), 'out.csv');
-  const csv = await RecordCsvWriter.open(file, columns);
+  // The writer thread loads its module from dist/ (built by `npm test`): a worker does not run
+  // TypeScript sources.
+  const Writer = thread ? (await import('../dist/export/index.js')).RecordCsvWriter as typeof RecordCsvWriter : RecordCsvWriter;
+  const csv = await Writer.open(file, columns, { thread });
   let n = 0;
   for (const r of records) {
     csv.write(r);
@@ -134,6 +137,15 @@ test('RecordCsvWriter writes the bytes of csv-stringify over record objects', as
   assert.equal(await writerCsv(records), await objectModeCsv(records, RECORD_COLUMNS));
   assert.equal(await writerCsv(records, RECORD_COLUMNS, 37), await objectModeCsv(records, RECORD_COLUMNS));
   assert.equal(await writerCsv(records.slice(0, 3)), await objectModeCsv(records.slice(0, 3), RECORD_COLUMNS));
+});
+
+test('RecordCsvWriter in its writer thread: the same bytes, NaN and Infinity included (batches holding them do not go as JSON)', async () => {
+  const records = awkwardRecords(1_000);
+  assert.ok(records.some((r) => Object.values(r).some((v) => typeof v === 'number' && !Number.isFinite(v))), 'some records hold NaN');
+  const finite = records.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? 7 : v])) as CallRecord);
+  assert.equal(await writerCsv(records, RECORD_COLUMNS, 0, true), await objectModeCsv(records, RECORD_COLUMNS));
+  assert.equal(await writerCsv(finite, RECORD_COLUMNS, 37, true), await objectModeCsv(finite, RECORD_COLUMNS));
+  assert.equal(await writerCsv([], RECORD_COLUMNS, 0, true), await objectModeCsv([], RECORD_COLUMNS));
 });
 
 test('RecordCsvWriter: no records is the header line alone', async () => {

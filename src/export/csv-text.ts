@@ -9,5 +9,5 @@ export type CsvRow = CsvValue[];
  * sipscope formats CSV, on the main thread or in the writer thread (csv-thread.ts).
  */
 export function csvText(rows: CsvRow[], header: boolean, columns: readonly string[]): string {
-  return stringify(rows, { header, columns: [...columns] });
+  return stringify(rows, { header, columns });
 }

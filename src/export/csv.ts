@@ -6,7 +6,6 @@ import { RECORD_COLUMNS, type CallRecord, type RecordColumn } from '../model/ind
 import { csvText, type CsvRow } from './csv-text.js';
 import type { CsvThreadData, CsvThreadIn, CsvThreadOut } from './csv-thread.js';
 
-type Row = CsvRow;
 
 /**
  * Rows handed to csv-stringify at once. Its stream form cost a Transform pass and a Buffer per
@@ -17,7 +16,7 @@ const BATCH_ROWS = 128;
 
 /** Where batches of rows go: formatted here and written to a stream, or to the writer thread. */
 interface RowOut {
-  write(rows: Row[], header: boolean): void;
+  write(rows: CsvRow[], header: boolean): void;
   drained(): Promise<void>;
   close(): Promise<void>;
   /** Stops without finishing (the run failed): nothing must keep the process alive. */
@@ -45,7 +44,7 @@ function writeError(output: string, err: Error): SipscopeError {
  * `drained()` between batches.
  */
 export class RecordCsvWriter {
-  private rows: Row[] = [];
+  private rows: CsvRow[] = [];
   private headerWritten = false;
   private pending: NodeJS.Immediate | undefined;
   /** Records written so far. */
@@ -127,7 +126,7 @@ class StreamOut implements RowOut {
     private readonly columns: readonly RecordColumn[],
   ) {}
 
-  write(rows: Row[], header: boolean): void {
+  write(rows: CsvRow[], header: boolean): void {
     this.sink.write(csvText(rows, header, this.columns));
   }
 
@@ -150,7 +149,7 @@ class StreamOut implements RowOut {
 }
 
 /** True when no number in the rows is NaN or infinite (JSON writes those as null). */
-function allFinite(rows: Row[]): boolean {
+function allFinite(rows: CsvRow[]): boolean {
   for (const row of rows) for (const v of row) if (typeof v === 'number' && !Number.isFinite(v)) return false;
   return true;
 }
@@ -192,7 +191,7 @@ class ThreadOut implements RowOut {
     });
   }
 
-  write(rows: Row[], header: boolean): void {
+  write(rows: CsvRow[], header: boolean): void {
     if (this.failure) return;
     this.inFlight++;
     // As JSON text: a string crosses to the thread as one copy, where a structured clone of
@@ -211,22 +210,23 @@ class ThreadOut implements RowOut {
   async abort(): Promise<void> {
     await this.worker.terminate();
     await this.exited;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // closed already
-    }
+    this.closeFile();
   }
 
   async close(): Promise<void> {
     this.worker.postMessage({ end: true } satisfies CsvThreadIn);
     await this.exited;
+    this.closeFile();
+    if (this.failure) throw this.failure;
+  }
+
+  /** The thread has exited: the descriptor is closed here, where it was opened. */
+  private closeFile(): void {
     try {
       closeSync(this.fd);
     } catch (err) {
       this.failure ??= writeError(this.output, err as Error);
     }
-    if (this.failure) throw this.failure;
   }
 }
 
@@ -235,9 +235,9 @@ class ThreadOut implements RowOut {
  * order, and then Object.values is about four times cheaper than looking each column up by name
  * (one lookup site seeing every key is megamorphic); other records are looked up by name.
  */
-function rowOf(r: CallRecord, columns: readonly RecordColumn[]): Row {
+function rowOf(r: CallRecord, columns: readonly RecordColumn[]): CsvRow {
   if (keysAre(r, columns)) return Object.values(r);
-  const row: Row = new Array(columns.length);
+  const row: CsvRow = new Array(columns.length);
   for (let i = 0; i < columns.length; i++) row[i] = r[columns[i]!];
   return row;
 }

@@ -93,11 +93,6 @@ export class Transaction {
     return this.finalTime === undefined ? undefined : (this.finalTime - this.requestTime) * 1000;
   }
 
-  /** Responses seen, retransmissions not counted. */
-  get responseCount(): number {
-    return this.seen ? this.seen.length / 2 : 0;
-  }
-
   /** Records a response; returns true when it is a retransmission of one already seen. */
   response(p: SipPacket): boolean {
     const m = p.msg;
