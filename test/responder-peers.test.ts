@@ -280,6 +280,21 @@ describe('sipscope serve with real peers', { timeout: 240_000 }, () => {
       env = { dir: d, procs, server: s1.addr, port: hostPorts() };
     });
 
+    /**
+     * One call from a SIPp uac (`uac` scenario) through the B2BUA to a SIPp uas (`uas` scenario)
+     * registered as `user`; both must count it successful. Kept for the checks at the end.
+     */
+    const oneCall = async (user: string, uas: string, uac: string, o: { uasExtra?: Partial<ScenarioOptions>; uacExtra?: string[] } = {}): Promise<{ uac: ScenarioRun; uas: ScenarioRun }> => {
+      const callee1 = await callee(env, user, uas, 1, o.uasExtra);
+      sipRegistrations++;
+      const caller = scenario(env, { scenario: uac, tag: `${user}-uac`, port: await env.port(), remote: s1.addr, service: user, calls: 1, extra: o.uacExtra });
+      await expectCalls(caller, 1, 'SIPp uac');
+      await expectCalls(callee1, 1, 'SIPp uas');
+      callers.push(caller);
+      callees.push(callee1);
+      return { uac: caller, uas: callee1 };
+    };
+
     test('answered, busy, cancelled and unanswered calls from a SIPp uac to SIPp uas registered with [authentication]', async () => {
       const runs = await fourKinds(env, 5, 10);
       sipRegistrations += 4;
@@ -288,13 +303,7 @@ describe('sipscope serve with real peers', { timeout: 240_000 }, () => {
     });
 
     test('INVITE → 100; b-leg with its own Call-ID, tags and Contact; caller identity; SDP passed; 180 relayed; 200 and both ACKs; BYE with Q.850 16', async () => {
-      const uas = await callee(env, 'answer', 'uas-answer', 1);
-      sipRegistrations++;
-      const uac = scenario(env, { scenario: 'uac-call', tag: 'detail-uac', port: await env.port(), remote: s1.addr, service: 'answer', calls: 1, extra: ['-d', '100'] });
-      await expectCalls(uac, 1, 'SIPp uac');
-      await expectCalls(uas, 1, 'SIPp uas');
-      callers.push(uac);
-      callees.push(uas);
+      const { uac, uas } = await oneCall('answer', 'uas-answer', 'uac-call', { uacExtra: ['-d', '100'] });
       const a = readMessageLog(uac.messageFile);
       const b = readMessageLog(uas.messageFile);
       const aInvite = sent(a).find((m) => isRequest(m, 'INVITE'))!;
@@ -326,26 +335,14 @@ describe('sipscope serve with real peers', { timeout: 240_000 }, () => {
     });
 
     test('the callee hangs up: the B2BUA ends the a-leg with BYE and Q.850 cause 16', async () => {
-      const uas = await callee(env, 'byecallee', 'uas-answer-bye', 1, { extra: ['-d', '200'] });
-      sipRegistrations++;
-      const uac = scenario(env, { scenario: 'uac-call-bye-in', tag: 'byein-uac', port: await env.port(), remote: s1.addr, service: 'byecallee', calls: 1 });
-      await expectCalls(uac, 1, 'SIPp uac');
-      await expectCalls(uas, 1, 'SIPp uas');
-      callers.push(uac);
-      callees.push(uas);
+      const { uac } = await oneCall('byecallee', 'uas-answer-bye', 'uac-call-bye-in', { uasExtra: { extra: ['-d', '200'] } });
       const reasons = logLines(uac, 'BYE-REASON');
       assert.equal(reasons.length, 1);
       assert.equal(reasons[0]!.value, 'Q.850;cause=16;text="NORMAL_CLEARING"');
     });
 
     test('183 with SDP is relayed as early media (the SDP of the callee)', async () => {
-      const uas = await callee(env, 'early', 'uas-early', 1, { extra: ['-d', '200'] });
-      sipRegistrations++;
-      const uac = scenario(env, { scenario: 'uac-call', tag: 'early-uac', port: await env.port(), remote: s1.addr, service: 'early', calls: 1, extra: ['-d', '100'] });
-      await expectCalls(uac, 1, 'SIPp uac');
-      await expectCalls(uas, 1, 'SIPp uas');
-      callers.push(uac);
-      callees.push(uas);
+      const { uac, uas } = await oneCall('early', 'uas-early', 'uac-call', { uasExtra: { extra: ['-d', '200'] }, uacExtra: ['-d', '100'] });
       const early = got(readMessageLog(uac.messageFile)).find((m) => statusOf(m) === 183);
       const sentEarly = sent(readMessageLog(uas.messageFile)).find((m) => statusOf(m) === 183)!;
       assert.ok(early, 'the caller got 183');
@@ -409,13 +406,7 @@ describe('sipscope serve with real peers', { timeout: 240_000 }, () => {
     });
 
     test('re-INVITE (hold) and UPDATE (unhold) are relayed both ways', async () => {
-      const uas = await callee(env, 'hold', 'uas-hold', 1);
-      sipRegistrations++;
-      const uac = scenario(env, { scenario: 'uac-hold', tag: 'hold-uac', port: await env.port(), remote: s1.addr, service: 'hold', calls: 1 });
-      await expectCalls(uac, 1, 'SIPp uac');
-      await expectCalls(uas, 1, 'SIPp uas');
-      callers.push(uac);
-      callees.push(uas);
+      const { uac, uas } = await oneCall('hold', 'uas-hold', 'uac-hold');
       assert.deepEqual(logLines(uas, 'REINVITE-OFFER').map((l) => l.value), ['a=sendonly']);
       assert.deepEqual(logLines(uas, 'UPDATE-OFFER').map((l) => l.value), ['a=sendrecv']);
       assert.deepEqual(logLines(uac, 'HOLD-ANSWER').map((l) => l.value), ['a=recvonly']);

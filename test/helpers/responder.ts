@@ -7,7 +7,7 @@
  * Everything started here is registered in a `Processes` set and every namespace in a
  * `Namespaces` set: the test's `after` hook ends them, whatever failed.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -454,32 +454,9 @@ export function rssKiB(pid: number): number | undefined {
 }
 
 /** A child with its standard input kept open (baresip's stdio module reads menu commands there). */
-export class Softphone {
-  readonly child: ChildProcess;
-  output = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
+export class Softphone extends Proc {
   constructor(command: string, args: string[], opts: { cwd: string; procs: Processes; timeoutMs: number }) {
-    this.child = opts.procs.add(spawn(command, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] }));
-    const keep = (c: string): void => {
-      this.output = (this.output + c).slice(-262_144);
-    };
-    this.child.stdout!.setEncoding('utf8').on('data', keep);
-    this.child.stderr!.setEncoding('utf8').on('data', keep);
-    this.child.stdin!.on('error', () => {});
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), opts.timeoutMs);
-    timer.unref();
-    this.exited = new Promise((resolve, reject) => {
-      this.child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      this.child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal });
-      });
-    });
-    this.exited.catch(() => {});
+    super(command, args, { ...opts, stdin: true });
   }
 
   /** Types a menu command and Enter. */

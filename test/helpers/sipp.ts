@@ -105,18 +105,29 @@ export class Processes {
   }
 }
 
-/** A running child with its output gathered (the last 256 KiB of each stream). */
+/**
+ * A running child with its output gathered (the last 256 KiB of each stream, and of both
+ * interleaved in `output`). With `stdin`, its standard input stays open for writing.
+ */
 export class Proc {
   readonly child: ChildProcess;
   stdout = '';
   stderr = '';
+  output = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(command: string, args: string[], opts: { cwd: string; procs: Processes; timeoutMs: number }) {
-    this.child = opts.procs.add(spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+  constructor(command: string, args: string[], opts: { cwd: string; procs: Processes; timeoutMs: number; stdin?: boolean }) {
+    this.child = opts.procs.add(spawn(command, args, { cwd: opts.cwd, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] }));
     const keep = (s: string): string => (s.length > 262_144 ? s.slice(-262_144) : s);
-    this.child.stdout!.setEncoding('utf8').on('data', (c: string) => (this.stdout = keep(this.stdout + c)));
-    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr = keep(this.stderr + c)));
+    this.child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      this.stdout = keep(this.stdout + c);
+      this.output = keep(this.output + c);
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      this.stderr = keep(this.stderr + c);
+      this.output = keep(this.output + c);
+    });
+    this.child.stdin?.on('error', () => {});
     const timer = setTimeout(() => this.child.kill('SIGKILL'), opts.timeoutMs);
     timer.unref();
     this.exited = new Promise((resolve, reject) => {
