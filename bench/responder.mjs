@@ -27,6 +27,7 @@
 // --cpu-prof DIR runs sipscope under `node --cpu-prof --cpu-prof-dir DIR` and prints the top
 // self-time functions of each profile.
 // Everything talks to 127.0.0.1 only; every process started here is ended by its pid.
+import { have, printUsage } from './common.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,16 +58,12 @@ function parseArgs(argv) {
     else if (a === '--cpu-prof') o.cpuProf = resolve(val());
     else if (a === '--shed-busy') o.shedBusy = val();
     else if (a === '--json') o.json = true;
-    else if (a === '-h' || a === '--help') {
-      const src = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-      console.log(src.slice(0, src.findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n'));
-      process.exit(0);
-    } else throw new Error(`unknown option ${a}`);
+    else if (a === '-h' || a === '--help') printUsage(import.meta.url);
+    else throw new Error(`unknown option ${a}`);
   }
   return o;
 }
 
-const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let quietLog = false;
 const log = (s) => {

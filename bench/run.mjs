@@ -15,6 +15,7 @@
 //   --recount         count the messages again instead of using bench/out/*.messages.json
 //   --no-responder    skip the responder section (bench/responder.mjs: `sipscope serve` under SIPp
 //                     load next to Kamailio; also skipped when --tools names no "responder")
+import { have, printUsage } from './common.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
@@ -78,17 +79,14 @@ function parseArgs(argv) {
     else if (a === '--repeat-under') o.repeatUnder = Number(val());
     else if (a === '--recount') o.recount = true;
     else if (a === '--no-responder') o.responder = false;
-    else if (a === '-h' || a === '--help') {
-      const src = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-      console.log(src.slice(0, src.findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n'));
-      process.exit(0);
-    } else throw new Error(`unknown option ${a}`);
+    else if (a === '-h' || a === '--help') printUsage(import.meta.url);
+    else throw new Error(`unknown option ${a}`);
   }
   return o;
 }
 
 function onPath(cmd) {
-  return () => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0 || `${cmd} not installed`;
+  return () => have(cmd) || `${cmd} not installed`;
 }
 
 function sipscopeBuilt() {

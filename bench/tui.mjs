@@ -19,6 +19,7 @@
 // UIs: `sipscope tui FILE`, `sngrep -I FILE` (sngrep keeps at most 20 000 dialogs unless told
 // otherwise), and `sngrep -l 100000000 -I FILE` (every call, the fair comparison).
 // --json prints one JSON line per file instead of the table (for bench/run.mjs).
+import { have, printUsage } from './common.mjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,17 +36,13 @@ function parseArgs(argv) {
     if (a === '--json') o.json = true;
     else if (a === '--timeout') o.timeout = Number(argv[++i]);
     else if (a === '--size') [o.cols, o.rows] = argv[++i].split('x').map(Number);
-    else if (a === '-h' || a === '--help') {
-      const src = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-      console.log(src.slice(0, src.findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n'));
-      process.exit(0);
-    } else o.files.push(resolve(a));
+    else if (a === '-h' || a === '--help') printUsage(import.meta.url);
+    else o.files.push(resolve(a));
   }
   if (!o.files.length) o.files = [join(OUT, 'calls-30000.pcap'), join(OUT, 'calls-30000-x5.pcap')].filter((f) => existsSync(f));
   return o;
 }
 
-const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 /** The UIs compared; `row` finds a call row on screen, `done` the end of loading, `calls` the count. */
 const UIS = [
@@ -60,7 +57,7 @@ const UIS = [
   {
     name: 'sngrep -I',
     argv: (f) => ['sngrep', '-I', f],
-    available: () => onPath('sngrep') || 'sngrep not installed',
+    available: () => have('sngrep') || 'sngrep not installed',
     row: /\[[ x*]\] \d+\s+[A-Z]+/,
     done: /Current Mode: Offline(?! \(Loading\))/,
     calls: (s) => Number(/Dialogs: (\d+)/.exec(s)?.[1] ?? NaN),
@@ -68,7 +65,7 @@ const UIS = [
   {
     name: 'sngrep -l -I',
     argv: (f) => ['sngrep', '-l', '100000000', '-I', f],
-    available: () => onPath('sngrep') || 'sngrep not installed',
+    available: () => have('sngrep') || 'sngrep not installed',
     row: /\[[ x*]\] \d+\s+[A-Z]+/,
     done: /Current Mode: Offline(?! \(Loading\))/,
     calls: (s) => Number(/Dialogs: (\d+)/.exec(s)?.[1] ?? NaN),
@@ -165,7 +162,7 @@ const f2 = (x, d = 2) => (x == null || Number.isNaN(x) ? '-' : x.toFixed(d));
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  if (!onPath('tmux')) {
+  if (!have('tmux')) {
     console.log('bench/tui: tmux not installed (apt-get install tmux): nothing measured');
     return;
   }
