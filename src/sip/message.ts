@@ -1,4 +1,5 @@
-import { COMPACT_OF, HOT_HEADERS, HOT_SLOT, canonicalName, hotSlot, nameEquals } from './header-names.js';
+import { COMPACT_OF, HOT_SLOT, canonicalName, hotSlot, nameEquals } from './header-names.js';
+import { HOT_BASE, HOT_UNKNOWN, TABLE_BASE, tableBuilder } from './header-table.js';
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
@@ -29,35 +30,6 @@ const COLON = 0x3a;
 const NO_PROBLEMS: readonly Malformation[] = Object.freeze([]);
 
 /**
- * The header table's head: unit 0 says whether offsets take one code unit or two; then one unit
- * per HOT_HEADERS slot: 0 when the message has no such header, else 1 + the table index of the
- * first (HOT_UNKNOWN past what a unit holds: then it is looked up by name).
- */
-const HOT_BASE = 1;
-const TABLE_BASE = HOT_BASE + HOT_HEADERS.length;
-const HOT_UNKNOWN = 0xffff;
-const TABLE_HEAD: readonly number[] = new Array<number>(TABLE_BASE).fill(0);
-
-/**
- * The header table packed into a string: its head (above), then one UTF-16 code unit per
- * offset, or two (high, low) when the message is longer than 0xFFFF bytes. A string is one
- * small heap object, a quarter of the size of a number array, which the garbage collector
- * copies for every message the model keeps.
- */
-function packTable(v: number[], wide: boolean): string {
-  if (!wide && v.length < 4096) return String.fromCharCode.apply(null, v); // v[0] is already the flag 0
-  const units: number[] = [wide ? 1 : 0, ...v.slice(HOT_BASE, TABLE_BASE)];
-  for (let i = TABLE_BASE; i < v.length; i++) {
-    const x = v[i]!;
-    if (wide) units.push(x >>> 16, x & 0xffff);
-    else units.push(x);
-  }
-  let out = '';
-  for (let i = 0; i < units.length; i += 4096) out += String.fromCharCode(...units.slice(i, i + 4096));
-  return out;
-}
-
-/**
  * One SIP message (RFC 3261 §7) over its raw bytes. Construction finds the start line and the
  * extent of every header line in one pass; strings are made only for what is asked for.
  */
@@ -76,7 +48,7 @@ export class SipMessage {
   private readonly startEnd: number;
   /**
    * Per header: name start, name end, value start, value end (value may span folded lines),
-   * after where the first of each hot header is; see packTable.
+   * after where the first of each hot header is; see header-table.ts.
    */
   private readonly table: string;
   /** Number of offsets in the table (4 per header). */
@@ -96,7 +68,8 @@ export class SipMessage {
     this.startEnd = lineEnd > 0 && raw[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
     let p = lineEnd + 1;
     let headerEnd = -1;
-    const idx = TABLE_HEAD.slice(); // width flag, hot headers (packTable), then the offsets
+    const table = tableBuilder;
+    table.start(raw.length > 0xffff);
     while (p < raw.length) {
       let le = raw.indexOf(LF, p);
       if (le < 0) le = raw.length;
@@ -106,8 +79,8 @@ export class SipMessage {
         break;
       }
       const c = raw[p];
-      if ((c === 0x20 || c === 0x09) && idx.length > TABLE_BASE) {
-        idx[idx.length - 1] = contentEnd; // folded continuation (§7.3.1)
+      if ((c === 0x20 || c === 0x09) && table.hasHeaders) {
+        table.extend(contentEnd); // folded continuation (§7.3.1)
       } else {
         // Look for the colon on this line only: scanning past it would be quadratic.
         let colon = p;
@@ -119,15 +92,13 @@ export class SipMessage {
           while (ne > p && (raw[ne - 1] === 0x20 || raw[ne - 1] === 0x09)) ne--;
           let vs = colon + 1;
           while (vs < contentEnd && (raw[vs] === 0x20 || raw[vs] === 0x09)) vs++;
-          const slot = hotSlot(raw, p, ne);
-          if (slot >= 0 && idx[HOT_BASE + slot] === 0) idx[HOT_BASE + slot] = Math.min(HOT_UNKNOWN, idx.length - TABLE_BASE + 1);
-          idx.push(p, ne, vs, contentEnd);
+          table.header(hotSlot(raw, p, ne), p, ne, vs, contentEnd);
         }
       }
       p = le + 1;
     }
-    this.table = packTable(idx, raw.length > 0xffff);
-    this.count = idx.length - TABLE_BASE;
+    this.table = table.pack();
+    this.count = table.count;
     if (headerEnd < 0) {
       this.flag('no-header-end');
       headerEnd = raw.length;
