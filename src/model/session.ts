@@ -1,4 +1,4 @@
-import { transactionKey, type SipPacket } from '../sip/index.js';
+import { TransactionKeyProbe, type SipPacket } from '../sip/index.js';
 import type { AuthCheck } from './auth.js';
 import { Transaction, packetTime } from './transaction.js';
 
@@ -28,6 +28,9 @@ export interface Observed {
   retransmission: boolean;
   transaction: Transaction | undefined;
 }
+
+/** Reads each message's transaction key (one message at a time: add() is synchronous). */
+const probe = new TransactionKeyProbe();
 
 /** Lists of a session start empty and mostly stay short: they share this until they grow. */
 const NONE: readonly never[] = Object.freeze([]);
@@ -88,8 +91,8 @@ export class Session {
   add(p: SipPacket): Observed {
     const msg = p.msg;
     this.lastTime = Math.max(this.lastTime, packetTime(p));
-    const key = transactionKey(msg);
-    let tx = key ? this.transaction(key) : undefined;
+    const keyed = probe.read(msg);
+    let tx = keyed ? this.transaction() : undefined;
     let retransmission = false;
     if (msg.isRequest) {
       if (tx && msg.method === 'ACK' && tx.method === 'INVITE') {
@@ -98,7 +101,8 @@ export class Session {
       } else if (tx) {
         retransmission = true;
         tx.retransmissions++;
-      } else if (key) {
+      } else if (keyed) {
+        const key = probe.key;
         tx = new Transaction(key, p);
         this.transactions = append(this.transactions, tx);
         if (this.byKey) this.byKey.set(key, tx);
@@ -128,9 +132,10 @@ export class Session {
     this.auth = append(this.auth, c);
   }
 
-  private transaction(key: string): Transaction | undefined {
-    if (this.byKey) return this.byKey.get(key);
-    for (const t of this.transactions) if (t.key === key) return t;
+  /** The transaction of the message the probe has read. */
+  private transaction(): Transaction | undefined {
+    if (this.byKey) return this.byKey.get(probe.key);
+    for (const t of this.transactions) if (probe.matches(t.key)) return t;
     return undefined;
   }
 

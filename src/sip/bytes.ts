@@ -134,12 +134,6 @@ export function tagFromBytes(buf: Buffer, start: number, end: number): string | 
   }
 }
 
-export interface ViaIds {
-  /** sent-by, lower-cased, with a trailing ":" when it has no port. */
-  sentBy: string;
-  branch: string | undefined;
-}
-
 function isVia(c: number | undefined): boolean {
   return c !== undefined && c !== SEMI && c !== COMMA && !isWs(c);
 }
@@ -150,41 +144,57 @@ function matchCi(buf: Buffer, p: number, end: number, lower: string): boolean {
   return true;
 }
 
+/** Where the top Via's sent-by and branch lie in the message bytes (see viaSpans). */
+export interface ViaSpans {
+  sentByStart: number;
+  sentByEnd: number;
+  /** -1 when the top value has no branch parameter. */
+  branchStart: number;
+  branchEnd: number;
+}
+
+/** viaSpans() outcomes. */
+export const VIA_PLAIN = 1;
+export const VIA_NOT_A_VIA = 0;
+export const VIA_ASK_PARSER = -1;
+
 /**
- * sent-by and branch of the top Via (§20.42, §8.1.1.7) off the bytes of the Via value: what
- * every message's transaction key needs. null when the value does not read as a Via, undefined
- * for anything the plain scan leaves to the string parser (folding, non-ASCII).
+ * Finds sent-by and branch of the top Via (§20.42, §8.1.1.7) in the bytes of the Via value,
+ * what every message's transaction key needs, without making strings. VIA_NOT_A_VIA when the
+ * value does not read as a Via, VIA_ASK_PARSER for anything the plain scan leaves to the string
+ * parser (folding, non-ASCII).
  */
-export function viaIdsFromBytes(buf: Buffer, start: number, end: number): ViaIds | null | undefined {
+export function viaSpans(buf: Buffer, start: number, end: number, out: ViaSpans): number {
   // Only the top value (up to the first comma) counts; indexOf would search past `end`.
   let stop = start;
   let semi = -1;
   for (; stop < end; stop++) {
     const c = buf[stop]!;
     if (c === COMMA) break;
-    if (c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
+    if (c >= 0x80 || c === 0x0d || c === 0x0a) return VIA_ASK_PARSER;
     if (c === SEMI && semi < 0) semi = stop;
   }
   let p = skipWs(buf, start, stop);
-  if (!matchCi(buf, p, stop, 'sip')) return null;
+  if (!matchCi(buf, p, stop, 'sip')) return VIA_NOT_A_VIA;
   p = skipWs(buf, p + 3, stop);
-  if (buf[p] !== 0x2f) return null;
+  if (buf[p] !== 0x2f) return VIA_NOT_A_VIA;
   p = skipWs(buf, p + 1, stop);
-  if (!matchCi(buf, p, stop, '2.0')) return null;
+  if (!matchCi(buf, p, stop, '2.0')) return VIA_NOT_A_VIA;
   p = skipWs(buf, p + 3, stop);
-  if (buf[p] !== 0x2f) return null;
+  if (buf[p] !== 0x2f) return VIA_NOT_A_VIA;
   p = skipWs(buf, p + 1, stop);
   const ts = p;
   while (p < stop && isVia(buf[p])) p++;
-  if (p === ts || p >= stop || !isWs(buf[p])) return null;
+  if (p === ts || p >= stop || !isWs(buf[p])) return VIA_NOT_A_VIA;
   p = skipWs(buf, p, stop);
   const ss = p;
   while (p < stop && isVia(buf[p])) p++;
-  if (p === ss) return null;
-  let sentBy = buf.toString('latin1', ss, p).toLowerCase();
-  if (!sentBy.includes(':') && !sentBy.startsWith('[')) sentBy += ':';
+  if (p === ss) return VIA_NOT_A_VIA;
+  out.sentByStart = ss;
+  out.sentByEnd = p;
+  out.branchStart = -1;
+  out.branchEnd = -1;
   // The first ";branch=value" of the top value.
-  let branch: string | undefined;
   for (let q = semi; q >= 0 && q < stop; q++) {
     if (buf[q] !== SEMI) continue;
     let r = q + 1;
@@ -198,8 +208,9 @@ export function viaIdsFromBytes(buf: Buffer, start: number, end: number): ViaIds
     const bs = r;
     while (r < stop && isVia(buf[r])) r++;
     if (r === bs) continue;
-    branch = buf.toString('latin1', bs, r);
+    out.branchStart = bs;
+    out.branchEnd = r;
     break;
   }
-  return { sentBy, branch };
+  return VIA_PLAIN;
 }

@@ -9,6 +9,6 @@ export { parseUri, uriAddress, uriEquals, uriUser, type Uri } from './uri.js';
 export { splitBody, parseSdp, summarizeSdp, sdpCodecs, mediaType, type BodyPart, type MediaSummary } from './body.js';
 export { parseAuthParams, parseChallenge, parseCredentials, type AuthParams, type Challenge, type Credentials } from './auth-params.js';
 export { computeHa1, computeResponse, credentialsMatch, digestHash, isDigestAlgorithm, DIGEST_ALGORITHMS, type DigestAlgorithm, type DigestInput } from './digest.js';
-export { transactionKey, MAGIC_COOKIE } from './transaction-key.js';
+export { transactionKey, TransactionKeyProbe, MAGIC_COOKIE } from './transaction-key.js';
 export { buildResponse, serialize, newBranch, token, reasonPhrase, type HeaderList, type ResponseOptions } from './build.js';
 export { DEFAULT_TIMERS, realClock, timerA, timerB, timerD, timerE, timerF, timerG, timerH, timerI, timerJ, timerK, timerL, type Clock, type TimerBase } from './timers.js';
