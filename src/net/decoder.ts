@@ -128,13 +128,13 @@ export class FrameDecoder {
     const fragField = buf.readUInt16BE(off + 6);
     const more = (fragField & 0x2000) !== 0;
     const fragOffset = (fragField & 0x1fff) * 8;
-    let payload = buf.subarray(off + ihl, end);
     if (more || fragOffset) {
-      const whole = this.fragments.add(`4|${src}|${dst}|${buf.readUInt16BE(off + 4)}|${proto}`, fragOffset, more, payload, this.frame.tsSec);
+      const whole = this.fragments.add(`4|${src}|${dst}|${buf.readUInt16BE(off + 4)}|${proto}`, fragOffset, more, buf.subarray(off + ihl, end), this.frame.tsSec);
       if (!whole) return;
-      payload = whole;
+      return this.l4(proto, whole, 0, whole.length, src, dst, 4, depth);
     }
-    this.l4(proto, payload, 0, payload.length, src, dst, 4, depth);
+    // In place: no view of the payload is made per packet.
+    this.l4(proto, buf, off + ihl, end, src, dst, 4, depth);
   }
 
   private ipv6(buf: Buffer, off: number, depth: number): void {

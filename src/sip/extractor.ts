@@ -67,7 +67,7 @@ export class SipExtractor implements TransportHandler {
     let le = payload.indexOf(LF, off);
     if (le < 0) le = payload.length;
     if (startLineKind(payload, off, le) === LineKind.None) return this.counters.drop('not-sip');
-    this.message(meta, transport, payload.subarray(off), false);
+    this.message(meta, transport, off === 0 ? payload : payload.subarray(off), false);
   }
 
   private openStream(connection: string): SipStream {
