@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'csv-stringify';
 import { readCapture } from '../src/capture/reader.js';
 import { RecordCsvWriter } from '../src/export/index.js';
+import { FIELD_SEPARATOR, ROW_SEPARATOR, rowsOfText } from '../src/export/csv-text.js';
 import { Analyzer, groupRecords, isoMillis, RECORD_COLUMNS, type CallRecord, type RecordColumn } from '../src/model/index.js';
 import { parseUri, SipExtractor, uriUser } from '../src/sip/index.js';
 import { rng } from './helpers/frames.js';
@@ -139,13 +140,24 @@ test('RecordCsvWriter writes the bytes of csv-stringify over record objects', as
   assert.equal(await writerCsv(records.slice(0, 3)), await objectModeCsv(records.slice(0, 3), RECORD_COLUMNS));
 });
 
-test('RecordCsvWriter in its writer thread: the same bytes, NaN and Infinity included (batches holding them do not go as JSON)', async () => {
+test('RecordCsvWriter in its writer thread: the same bytes, NaN, Infinity, -0 and every awkward string included', async () => {
   const records = awkwardRecords(1_000);
   assert.ok(records.some((r) => Object.values(r).some((v) => typeof v === 'number' && !Number.isFinite(v))), 'some records hold NaN');
   const finite = records.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? 7 : v])) as CallRecord);
   assert.equal(await writerCsv(records, RECORD_COLUMNS, 0, true), await objectModeCsv(records, RECORD_COLUMNS));
   assert.equal(await writerCsv(finite, RECORD_COLUMNS, 37, true), await objectModeCsv(finite, RECORD_COLUMNS));
   assert.equal(await writerCsv([], RECORD_COLUMNS, 0, true), await objectModeCsv([], RECORD_COLUMNS));
+});
+
+test('rowsOfText: the rows joined for the writer thread come back as they went, and a misshapen batch is refused', () => {
+  const rows = [['a', '', 'c'], ['', '', ''], ['x,y', '"q"', 'line\nbreak']];
+  const text = rows.map((r) => r.join(FIELD_SEPARATOR)).join(ROW_SEPARATOR);
+  assert.deepEqual(rowsOfText(text, 3, 3), rows);
+  assert.deepEqual(rowsOfText('', 0, 3), []);
+  assert.deepEqual(rowsOfText('', 1, 1), [['']]);
+  assert.equal(rowsOfText(text, 2, 3), undefined, 'row count differs');
+  assert.equal(rowsOfText(text, 3, 4), undefined, 'field count differs');
+  assert.equal(rowsOfText(`a${FIELD_SEPARATOR}b${FIELD_SEPARATOR}c${FIELD_SEPARATOR}`, 1, 3), undefined, 'a value held a separator');
 });
 
 test('RecordCsvWriter: no records is the header line alone', async () => {

@@ -4,19 +4,19 @@
  * pairs, separator lists): for a bulk export that is most of what the main thread would allocate
  * and a tenth of its time, so `export csv` hands the rows over and goes on with the capture.
  *
- * Protocol (see ThreadOut in csv.ts): in { json | rows, header } and { end: true }; out { written: n }
+ * Protocol (see ThreadOut in csv.ts): in { text, count, header } and { end: true }; out { written: n }
  * per batch, { error: message } on a failed write. After `end` the thread exits.
  */
 import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { csvText, type CsvRow } from './csv-text.js';
+import { csvText, rowsOfText } from './csv-text.js';
 
 export interface CsvThreadData {
   fd: number;
   columns: readonly string[];
 }
 
-export type CsvThreadIn = { rows: CsvRow[]; header: boolean } | { json: string; header: boolean } | { end: true };
+export type CsvThreadIn = { text: string; count: number; header: boolean } | { end: true };
 export type CsvThreadOut = { written: number } | { error: string };
 
 const port = parentPort;
@@ -30,7 +30,8 @@ if (port) {
     }
     if (failed) return;
     try {
-      const rows = 'json' in m ? (JSON.parse(m.json) as CsvRow[]) : m.rows;
+      const rows = rowsOfText(m.text, m.count, columns.length);
+      if (!rows) throw new Error('a batch of rows came apart (a value held a separator)');
       const bytes = Buffer.from(csvText(rows, m.header, columns));
       for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
       port.postMessage({ written: rows.length } satisfies CsvThreadOut);
