@@ -2,7 +2,7 @@
 // the string parsers give. Differential tests over generated and mutated header values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCSeq, parseNameAddr, SipMessage, transactionKey } from '../src/sip/index.js';
+import { parseCSeq, parseNameAddr, SipMessage, transactionKey, TransactionKeyProbe } from '../src/sip/index.js';
 import { rng } from './helpers/frames.js';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -75,6 +75,8 @@ function slowKey(m: SipMessage): string | undefined {
 test('byte readers agree with the string parsers on 20 000 generated and mutated header values', () => {
   const r = rng(20261124);
   let fastTags = 0;
+  const probe = new TransactionKeyProbe();
+  const recent: string[] = [];
   for (let i = 0; i < 20_000; i++) {
     const to = r() < 0.5 ? mutate(r, nameAddr(r)) : nameAddr(r);
     const from = nameAddr(r);
@@ -87,7 +89,19 @@ test('byte readers agree with the string parsers on 20 000 generated and mutated
     if (expectedTo) fastTags++;
     const cs = m.get('cseq');
     assert.deepEqual(m.cseq, cs === undefined ? undefined : parseCSeq(cs), `CSeq: ${JSON.stringify(c)}`);
-    assert.equal(transactionKey(m), slowKey(m), `Via: ${JSON.stringify(v)} CSeq: ${JSON.stringify(c)}`);
+    const key = slowKey(m);
+    assert.equal(transactionKey(m), key, `Via: ${JSON.stringify(v)} CSeq: ${JSON.stringify(c)}`);
+    // The probe compares bytes with a key without making its own: it must say what === says,
+    // for this message's key, the keys of earlier messages, and near misses of them.
+    assert.equal(probe.read(m), key !== undefined);
+    if (key !== undefined) {
+      for (const other of [key, ...recent, `${key}x`, key.slice(0, -1), key.toUpperCase()]) {
+        assert.equal(probe.matches(other), other === key, `${JSON.stringify(other)} vs Via: ${JSON.stringify(v)}`);
+      }
+      assert.equal(probe.key, key);
+      recent.unshift(key);
+      recent.length = Math.min(recent.length, 8);
+    }
   }
   assert.ok(fastTags > 5000, 'the generator produces tags');
 });

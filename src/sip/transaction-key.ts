@@ -43,6 +43,7 @@ export class TransactionKeyProbe {
   private method = '';
   /** The key as text: made at once for the RFC 2543 and unusual forms, else on demand. */
   private text: string | undefined;
+  private scratch = Buffer.alloc(256);
 
   private readonly readVia = (buf: Buffer, start: number, end: number): number => {
     this.raw = buf;
@@ -65,13 +66,31 @@ export class TransactionKeyProbe {
     return true;
   }
 
-  /** The key as text (what Transaction#key holds). */
+  /**
+   * The key as text (what Transaction#key holds), decoded in one piece from a scratch buffer: a
+   * call keeps its transactions' keys while it lingers, and one flat string is a third of what
+   * joining the parts leaves behind (the parts and the concatenation nodes).
+   */
   get key(): string {
     if (this.text === undefined) {
       const v = this.via;
-      const branch = this.raw.toString('latin1', v.branchStart, v.branchEnd);
-      const sentBy = this.raw.toString('latin1', v.sentByStart, v.sentByEnd).toLowerCase();
-      this.text = `${branch}|${this.bareHost ? `${sentBy}:` : sentBy}|${this.method}`;
+      const raw = this.raw;
+      const size = v.branchEnd - v.branchStart + v.sentByEnd - v.sentByStart + this.method.length + 3;
+      if (this.scratch.length < size) this.scratch = Buffer.alloc(Math.max(size, 2 * this.scratch.length));
+      const out = this.scratch;
+      let n = raw.copy(out, 0, v.branchStart, v.branchEnd);
+      out[n++] = PIPE;
+      for (let i = v.sentByStart; i < v.sentByEnd; i++) {
+        const c = raw[i]!;
+        out[n++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      }
+      if (this.bareHost) out[n++] = COLON;
+      out[n++] = PIPE;
+      const method = this.method;
+      for (let i = 0; i < method.length; i++) out[n++] = method.charCodeAt(i);
+      const text = out.toString('latin1', 0, n);
+      // A method read by the string parser may hold what Latin-1 cannot (it is compared as text).
+      this.text = text.endsWith(method) ? text : `${text.slice(0, n - method.length)}${method}`;
     }
     return this.text;
   }
