@@ -2,7 +2,7 @@ import type { SipPacket } from '../sip/index.js';
 import { AuthTracker, type AuthCheck } from './auth.js';
 import { DEFAULT_CORRELATION_HEADERS, LegCorrelator, type LegLink } from './legs.js';
 import type { Secrets } from './secrets.js';
-import { Session, type Observed } from './session.js';
+import { Session, type Observed, type Story } from './session.js';
 import { packetTime } from './transaction.js';
 
 export interface AnalyzerOptions {
@@ -33,12 +33,6 @@ export interface AnalyzerOptions {
 
 const CALL_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE']);
 
-/**
- * Sessions are keyed by Call-ID and by what they are: some UAs (SIPp's branch scenarios, some
- * phones) REGISTER and then call under one Call-ID, and those are two stories. In-dialog
- * requests (INFO, REFER, NOTIFY, MESSAGE…) join the call they belong to.
- */
-type Story = 'call' | 'reg' | 'other';
 
 function storyOf(method: string, slot: Slot | undefined): Story {
   if (method === 'REGISTER') return 'reg';
@@ -79,8 +73,11 @@ export class Analyzer {
   private now = 0;
   private lastSweep = 0;
   emitted = 0;
-  /** Keys of emitted sessions → capture time until which late messages are absorbed. */
-  private readonly tombstones = new Map<string, number>();
+  /**
+   * Call-IDs of emitted sessions, per story → capture time until which late messages are
+   * absorbed. Insertion order is time order.
+   */
+  private readonly tombstones: Record<Story, Map<string, number>> = { call: new Map(), reg: new Map(), other: new Map() };
   /** Messages that arrived after their session was emitted (late retransmissions). */
   late = 0;
 
@@ -111,13 +108,12 @@ export class Analyzer {
     const story = storyOf(p.msg.isRequest ? p.msg.method : p.msg.cseq?.method ?? '', slot);
     let s = slot?.[story];
     if (!s) {
-      const key = `${callId}|${story}`;
-      const until = this.tombstones.get(key);
+      const until = this.tombstones[story].get(callId);
       if (until !== undefined && t <= until && (!p.msg.isRequest || p.msg.method !== 'INVITE' || p.msg.toTag)) {
         this.late++; // a straggler of a session already told: not a new story
         return;
       }
-      s = new Session(callId, p, key, this.opts.keepMessages ?? true);
+      s = new Session(callId, p, story, this.opts.keepMessages ?? true);
       if (!slot) {
         slot = {};
         this.open.set(callId, slot);
@@ -187,9 +183,11 @@ export class Analyzer {
 
   private sweep(all = false): void {
     this.lastSweep = this.now;
-    for (const [key, until] of this.tombstones) {
-      if (until >= this.now) break; // insertion order is time order
-      this.tombstones.delete(key);
+    for (const tombstones of [this.tombstones.call, this.tombstones.reg, this.tombstones.other]) {
+      for (const [callId, until] of tombstones) {
+        if (until >= this.now) break; // insertion order is time order
+        tombstones.delete(callId);
+      }
     }
     const seen = new Set<Set<Session>>();
     for (const s of this.allOpen()) {
@@ -232,8 +230,9 @@ export class Analyzer {
     for (const m of members) {
       this.legs.forget(m);
       this.close(m);
-      this.tombstones.delete(m.key);
-      this.tombstones.set(m.key, m.lastTime + this.tombstoneSec);
+      const tombstones = this.tombstones[m.story];
+      tombstones.delete(m.callId);
+      tombstones.set(m.callId, m.lastTime + this.tombstoneSec);
       this.groups.delete(m);
       this.linksOf.delete(m);
     }

@@ -21,6 +21,13 @@ const KIND_OF_METHOD: Record<string, SessionKind> = {
   INFO: 'info',
 };
 
+/**
+ * Sessions are keyed by Call-ID and by what they are: some UAs (SIPp's branch scenarios, some
+ * phones) REGISTER and then call under one Call-ID, and those are two stories. In-dialog
+ * requests (INFO, REFER, NOTIFY, MESSAGE…) join the call they belong to.
+ */
+export type Story = 'call' | 'reg' | 'other';
+
 /** One message as the model sees it. */
 export interface Observed {
   packet: SipPacket;
@@ -76,8 +83,8 @@ export class Session {
   constructor(
     readonly callId: string,
     first: SipPacket,
-    /** The analyzer's key: Call-ID and what kind of story it is. */
-    readonly key: string = callId,
+    /** Which of the analyzer's stories under this Call-ID it is (see Analyzer). */
+    readonly story: Story = 'call',
     /** Keep every message in `observed`; records alone need only counts and transactions. */
     private readonly keepMessages = true,
   ) {
