@@ -46,10 +46,13 @@ export function nameEquals(buf: Buffer, start: number, end: number, lower: strin
 }
 
 /**
- * Headers asked of every message (the dialog model, digest checks): SipMessage notes where the
- * first of each is while it builds its header table, so a lookup need not compare names.
+ * Headers asked of every message (the dialog model, digest checks, the software of each INVITE
+ * response): SipMessage notes where the first of each is while it builds its header table, so a
+ * lookup need not compare names.
  */
-export const HOT_HEADERS = ['call-id', 'cseq', 'via', 'from', 'to', 'content-length', 'content-type', 'authorization', 'proxy-authorization'] as const;
+export const HOT_HEADERS = [
+  'call-id', 'cseq', 'via', 'from', 'to', 'content-length', 'content-type', 'authorization', 'proxy-authorization', 'user-agent', 'server',
+] as const;
 
 /** Lower-case full name → slot in HOT_HEADERS. */
 export const HOT_SLOT: ReadonlyMap<string, number> = new Map(HOT_HEADERS.map((n, i) => [n, i]));
