@@ -233,3 +233,12 @@ test('the parser never throws on arbitrary bytes', () => {
     }
   }
 });
+
+test('hasAny: any of several headers, by full or compact name in any case, in one look', () => {
+  const m = SipMessage.parse(Buffer.from('INVITE sip:b@h SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\ni: c1\r\nX-CID: other\r\nCSeq: 1 INVITE\r\nf: <sip:a@h>;tag=1\r\nt: <sip:b@h>\r\n\r\n'))!;
+  assert.equal(m.hasAny(['x-call-id', 'x-cid']), true);
+  assert.equal(m.hasAny(['x-call-id', 'x-orig-call-id']), false);
+  assert.equal(m.hasAny(['subject', 'call-id']), true, 'compact i');
+  assert.equal(m.hasAny(['content-type', 'supported']), false, 'c and k are absent');
+  assert.equal(m.hasAny([]), false);
+});

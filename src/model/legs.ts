@@ -69,18 +69,22 @@ export class LegCorrelator {
    * stay as small as the number of calls ringing.
    */
   private readonly pending = new Map<string, Set<Session>>();
+  /** The correlation headers' names in lower case (most INVITEs carry none: one look for all). */
+  private readonly correlationNames: readonly string[];
 
   constructor(
     private readonly opts: LegOptions,
     private readonly findSession: (callId: string) => Session | undefined,
-  ) {}
+  ) {
+    this.correlationNames = opts.correlationHeaders.map((n) => n.toLowerCase());
+  }
 
   /** Called with each call's first INVITE. Returns the link made, if any. */
   invite(b: Session, p: SipPacket): LegLink | undefined {
     const m = p.msg;
     const t = packetTime(p);
     let link: LegLink | undefined;
-    for (const name of this.opts.correlationHeaders) {
+    if (m.hasAny(this.correlationNames)) for (const name of this.opts.correlationHeaders) {
       const v = m.get(name);
       const a = v ? this.findSession(v.trim()) : undefined;
       if (a && a !== b) {

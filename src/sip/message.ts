@@ -236,6 +236,23 @@ export class SipMessage {
     return this.find(name.toLowerCase()) >= 0;
   }
 
+  /**
+   * Whether any of these headers (lower-case full names) is present: one pass over the header
+   * table, for lists of names asked of many messages that seldom carry any of them.
+   */
+  hasAny(lowerNames: readonly string[]): boolean {
+    const raw = this.raw;
+    for (let i = 0; i < this.count; i += 4) {
+      const ns = this.at(i);
+      const ne = this.at(i + 1);
+      for (const lower of lowerNames) {
+        if (nameEquals(raw, ns, ne, lower)) return true;
+        if (ne - ns === 1 && COMPACT_OF[lower] !== undefined && (raw[ns]! | 0x20) === COMPACT_OF[lower]!.charCodeAt(0)) return true;
+      }
+    }
+    return false;
+  }
+
   /** First value of a header (full or compact name, any case). */
   get(name: string): string | undefined {
     const i = this.find(name.toLowerCase());
