@@ -2,7 +2,7 @@
 // the string parsers give. Differential tests over generated and mutated header values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCSeq, parseNameAddr, SipMessage, transactionKey, TransactionKeyProbe } from '../src/sip/index.js';
+import { mediaType, parseCSeq, parseNameAddr, SipMessage, transactionKey, TransactionKeyProbe } from '../src/sip/index.js';
 import { rng } from './helpers/frames.js';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -104,6 +104,32 @@ test('byte readers agree with the string parsers on 20 000 generated and mutated
     }
   }
   assert.ok(fastTags > 5000, 'the generator produces tags');
+});
+
+test('SDP found off the Content-Type bytes as the string reader finds it, on 5 000 generated and mutated types', () => {
+  const r = rng(20261125);
+  const sdp = 'v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 h\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
+  const multipart = `--b1\r\nContent-Type: application/sdp\r\n\r\n${sdp}\r\n--b1\r\nContent-Type: application/isup\r\n\r\nxx\r\n--b1--\r\n`;
+  const TYPES = ['application/sdp', 'Application/SDP', 'application/sdpx', 'application/sd', 'text/plain', 'multipart/mixed;boundary=b1',
+    'multipart/mixed; boundary="b1"', 'multipart', 'application/pidf+xml', 'application /sdp', 'message/sipfrag'];
+  const TAILS = ['', ';charset=utf-8', ' ;x=1', ' ', '\t', ' x', '\u00a0', ';', ',application/sdp'];
+  let sdpFound = 0;
+  for (let i = 0; i < 5_000; i++) {
+    let type = `${pick(r, WS)}${pick(r, TYPES)}${pick(r, TAILS)}`;
+    if (r() < 0.3) type = mutate(r, type);
+    const body = r() < 0.1 ? '' : type.toLowerCase().includes('multipart') ? multipart : sdp;
+    const header = r() < 0.1 ? '' : `${pick(r, ['Content-Type', 'c', 'content-type'])}: ${type}\r\n`;
+    const raw = Buffer.from(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nFrom: <sip:a>;tag=1\r\nTo: <sip:b>;tag=2\r\n${header}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const m = SipMessage.parse(raw)!;
+    // The rules as the string readers state them.
+    const t = mediaType(m.contentType);
+    const hasSdp = m.bodyEnd > m.bodyStart && (t === 'application/sdp' || (t.startsWith('multipart/') && m.body.includes('application/sdp')));
+    const part = m.parts.find((p) => p.contentType === 'application/sdp');
+    assert.equal(m.hasSdp, hasSdp, `Content-Type: ${JSON.stringify(type)}`);
+    assert.deepEqual(m.sdpBody, part?.body, `Content-Type: ${JSON.stringify(type)}`);
+    if (part) sdpFound++;
+  }
+  assert.ok(sdpFound > 1000, 'the generator makes SDP bodies');
 });
 
 test('known methods are shared strings; others are read as written', () => {

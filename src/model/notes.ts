@@ -16,8 +16,8 @@ export function reasonCauseOf(m: SipMessage): number | undefined {
  * "PCMU,telephone-event". Null when it carries no SDP part or no active stream.
  */
 export function answerCodecsOf(m: SipMessage): string | null {
-  const part = m.parts.find((p) => p.contentType === 'application/sdp');
-  if (!part) return null;
-  const streams = sdpCodecs(part.body);
+  const body = m.sdpBody;
+  if (!body) return null;
+  const streams = sdpCodecs(body);
   return streams.length ? streams.map((c) => c.join(',')).join(' ') : null;
 }

@@ -214,3 +214,23 @@ export function viaSpans(buf: Buffer, start: number, end: number, out: ViaSpans)
   }
   return VIA_PLAIN;
 }
+
+/**
+ * Whether a Content-Type value (§20.15) names application/sdp: 1 when it does, 0 when it names
+ * another type that is not multipart, -1 to ask the string reader (multipart bodies, where SDP
+ * may be a part, and anything unusual: non-ASCII, folding, text between the type and its ";").
+ * What mediaType() decides, without making the string, for every INVITE response and ACK.
+ */
+export function sdpTypeFromBytes(buf: Buffer, start: number, end: number): number {
+  const p = skipWs(buf, start, end);
+  let q = p;
+  for (; q < end; q++) {
+    const c = buf[q]!;
+    if (c === SEMI || isWs(c)) break;
+    if (c < 0x21 || c >= 0x7f) return -1;
+  }
+  const r = skipWs(buf, q, end);
+  if (r < end && buf[r] !== SEMI) return -1;
+  if (matchCi(buf, p, q, 'multipart/')) return -1;
+  return q - p === 15 && matchCi(buf, p, q, 'application/sdp') ? 1 : 0;
+}

@@ -3,7 +3,7 @@ import { HOT_BASE, HOT_UNKNOWN, TABLE_BASE, tableBuilder } from './header-table.
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
-import { cseqFromBytes, lengthFromBytes, methodString, tagFromBytes } from './bytes.js';
+import { cseqFromBytes, lengthFromBytes, methodString, sdpTypeFromBytes, tagFromBytes } from './bytes.js';
 import { parseUri, type Uri } from './uri.js';
 import type { SessionDescription } from 'sdp-transform';
 
@@ -365,14 +365,26 @@ export class SipMessage {
 
   /** The SDP carried by this message (alone or inside a multipart body), parsed. */
   get sdp(): SessionDescription | undefined {
-    const part = this.parts.find((p) => p.contentType === 'application/sdp');
-    return part ? parseSdp(part.body) : undefined;
+    const body = this.sdpBody;
+    return body ? parseSdp(body) : undefined;
+  }
+
+  /** The bytes of the SDP this message carries: its body, or the first SDP part of a multipart one. */
+  get sdpBody(): Buffer | undefined {
+    if (this.bodyEnd <= this.bodyStart) return undefined;
+    const fast = this.readValue('content-type', sdpTypeFromBytes);
+    if (fast === 1) return this.body;
+    if (fast === 0 || fast === undefined) return undefined; // another type, or none (then the body is no SDP part either)
+    return this.parts.find((p) => p.contentType === 'application/sdp')?.body;
   }
 
   /** True when the body holds SDP; cheap (no parsing): for "(SDP)" labels. */
   get hasSdp(): boolean {
+    if (this.bodyEnd <= this.bodyStart) return false;
+    const fast = this.readValue('content-type', sdpTypeFromBytes);
+    if (fast !== -1) return fast === 1;
     const t = mediaType(this.contentType);
-    return this.bodyEnd > this.bodyStart && (t === 'application/sdp' || (t.startsWith('multipart/') && this.body.includes('application/sdp')));
+    return t === 'application/sdp' || (t.startsWith('multipart/') && this.body.includes('application/sdp'));
   }
 
   /** Short label for ladders and lists: method, or "code reason". */
