@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mediaType, parseCSeq, parseNameAddr, SipMessage, transactionKey, TransactionKeyProbe } from '../src/sip/index.js';
+import { COMPACT, HOT_HEADERS, hotSlot } from '../src/sip/header-names.js';
 import { rng } from './helpers/frames.js';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -174,5 +175,20 @@ test('header table: offsets past 0xFFFF (wide form) and more than 1 000 headers 
     if (filler.includes('X-Big')) assert.equal(m.get('x-big'), big);
     if (filler.includes('X-H1099')) assert.equal(m.get('x-h1099'), 'v1099');
     assert.equal(m.headers().length, filler.split('\r\n').length - 1 + 6);
+  }
+});
+
+test('hotSlot finds the hot headers by full or compact name in any case, and nothing else, on 20 000 generated names', () => {
+  const r = rng(20261126);
+  const names = [...HOT_HEADERS, ...Object.keys(COMPACT), 'contact', 'max-forwards', 'subject', 'allow', 'c-all-id', 'x', '@', '[', 'call-i', 'call-idd', 'Ä', 'proxy-authorizatioN', 'user-agent2', 'servers', 'user_agent'];
+  for (let i = 0; i < 20_000; i++) {
+    let name = pick(r, names);
+    if (r() < 0.5) name = [...name].map((c) => (r() < 0.5 ? c.toUpperCase() : c)).join('');
+    if (r() < 0.2) name = mutate(r, name).replace(/[:\r\n]/g, '');
+    const buf = Buffer.from(`${name}: v`);
+    const lower = name.toLowerCase();
+    const full = lower.length === 1 ? COMPACT[lower] ?? lower : lower;
+    const expected = HOT_HEADERS.indexOf(full as (typeof HOT_HEADERS)[number]);
+    assert.equal(hotSlot(buf, 0, Buffer.byteLength(name)), expected, JSON.stringify(name));
   }
 });

@@ -57,11 +57,19 @@ export const HOT_HEADERS = [
 /** Lower-case full name → slot in HOT_HEADERS. */
 export const HOT_SLOT: ReadonlyMap<string, number> = new Map(HOT_HEADERS.map((n, i) => [n, i]));
 
-/** Hot names by length, for hotSlot; compact letters (§7.3.3) by char code. */
-const HOT_BY_LENGTH: Array<Array<[string, number]>> = [];
+/**
+ * hotSlot's table: by name length and first letter, the one hot header that could be meant
+ * (no two hot names share both), as slot + 1; compact letters (§7.3.3) by char code. Every
+ * header line of every message is looked up here: most are answered without comparing a name.
+ */
+const MAX_HOT_LENGTH = 31;
+const HOT_BY_SHAPE = new Int8Array((MAX_HOT_LENGTH + 1) << 5);
 const HOT_BY_LETTER = new Int8Array(128).fill(-1);
+const shape = (length: number, first: number): number => (length << 5) | (first & 0x1f);
 HOT_HEADERS.forEach((n, slot) => {
-  (HOT_BY_LENGTH[n.length] ??= []).push([n, slot]);
+  const at = shape(n.length, n.charCodeAt(0));
+  if (n.length > MAX_HOT_LENGTH || HOT_BY_SHAPE[at] !== 0) throw new Error(`hot header ${n} needs another lookup`);
+  HOT_BY_SHAPE[at] = slot + 1;
   const letter = COMPACT_OF[n];
   if (letter) HOT_BY_LETTER[letter.charCodeAt(0)] = slot;
 });
@@ -73,7 +81,9 @@ export function hotSlot(buf: Buffer, start: number, end: number): number {
     const c = buf[start]! | 0x20;
     return c < 128 ? HOT_BY_LETTER[c]! : -1;
   }
-  const candidates = HOT_BY_LENGTH[len];
-  if (candidates) for (const [n, slot] of candidates) if (nameEquals(buf, start, end, n)) return slot;
-  return -1;
+  if (len > MAX_HOT_LENGTH || len === 0) return -1;
+  const first = buf[start]! | 0x20;
+  if (first < 0x61 || first > 0x7a) return -1; // hot names start with a letter
+  const slot = HOT_BY_SHAPE[shape(len, first)]! - 1;
+  return slot >= 0 && nameEquals(buf, start, end, HOT_HEADERS[slot]!) ? slot : -1;
 }
