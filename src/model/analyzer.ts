@@ -1,5 +1,5 @@
 import type { SipPacket } from '../sip/index.js';
-import { AuthTracker, type AuthCheck } from './auth.js';
+import { AuthTracker, NO_CHECKS, type AuthCheck } from './auth.js';
 import { DEFAULT_CORRELATION_HEADERS, LegCorrelator, type LegLink } from './legs.js';
 import type { Secrets } from './secrets.js';
 import { Session, type Observed, type Story } from './session.js';
@@ -125,7 +125,8 @@ export class Analyzer {
     const o = s.add(p);
     if (!o.retransmission) {
       if (p.msg.isRequest) {
-        if (o.transaction) for (const c of this.auth.request(p, o.transaction.key)) {
+        const checks = o.transaction ? this.auth.request(p, o.transaction.key) : NO_CHECKS;
+        if (checks.length) for (const c of checks) {
           p.msg.own(); // the check keeps the packet
           s.addAuth(c);
           this.opts.onAuth?.(c);

@@ -49,6 +49,9 @@ interface NonceUse {
 
 const MAX_NONCES = 200_000;
 
+/** What a request without credentials yields (shared: most requests carry none). */
+export const NO_CHECKS: readonly AuthCheck[] = Object.freeze([]);
+
 /**
  * Ties every credential to the challenge it answers (by nonce) and checks it: the password when
  * one is known, and always the consistency rules a server applies (RFC 7616 §3.4, RFC 3261 §22).
@@ -57,7 +60,7 @@ export class AuthTracker {
   /** nonce → challenge; insertion order bounds it. */
   private readonly issued = new Map<string, IssuedChallenge>();
   private readonly uses = new Map<string, NonceUse[]>();
-  /** INVITE credentials by Call-ID, so an ACK/CANCEL copy is recognised. */
+/** INVITE credentials by Call-ID, so an ACK/CANCEL copy is recognised. */
   private readonly inviteCredentials = new Map<string, string>();
 
   constructor(private readonly secrets: Secrets | undefined) {}
@@ -76,8 +79,9 @@ export class AuthTracker {
   }
 
   /** A request (not a retransmission): check each credential it carries. */
-  request(p: SipPacket, txKey: string): AuthCheck[] {
+  request(p: SipPacket, txKey: string): readonly AuthCheck[] {
     const m = p.msg;
+    if (!m.has('authorization') && !m.has('proxy-authorization')) return NO_CHECKS; // most requests
     const out: AuthCheck[] = [];
     for (const header of ['Authorization', 'Proxy-Authorization'] as const) {
       for (const v of m.getAll(header)) {

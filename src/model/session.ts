@@ -142,7 +142,8 @@ export class Session {
   /** The transaction of the message the probe has read. */
   private transaction(): Transaction | undefined {
     if (this.byKey) return this.byKey.get(probe.key);
-    for (const t of this.transactions) if (probe.matches(t.key)) return t;
+    const txs = this.transactions;
+    for (let i = 0; i < txs.length; i++) if (probe.matches(txs[i]!.key)) return txs[i];
     return undefined;
   }
 

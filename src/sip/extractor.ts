@@ -102,7 +102,7 @@ export class SipExtractor implements TransportHandler {
     bump(c.transports, transport);
     if (msg.isRequest) bump(c.methods, msg.method);
     else bump(c.statuses, msg.status);
-    for (const p of msg.problems) bump(c.malformed, p);
+    if (msg.problems.length) for (const p of msg.problems) bump(c.malformed, p);
     this.sink({ msg, meta, transport });
   }
 }

@@ -245,7 +245,8 @@ export class SipMessage {
     for (let i = 0; i < this.count; i += 4) {
       const ns = this.at(i);
       const ne = this.at(i + 1);
-      for (const lower of lowerNames) {
+      for (let k = 0; k < lowerNames.length; k++) {
+        const lower = lowerNames[k]!;
         if (nameEquals(raw, ns, ne, lower)) return true;
         if (ne - ns === 1 && COMPACT_OF[lower] !== undefined && (raw[ns]! | 0x20) === COMPACT_OF[lower]!.charCodeAt(0)) return true;
       }
