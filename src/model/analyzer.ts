@@ -216,18 +216,17 @@ export class Analyzer {
   private close(s: Session): void {
     const slot = this.open.get(s.callId);
     if (!slot) return;
-    for (const story of ['call', 'reg', 'other'] as const) {
-      if (slot[story] === s) {
-        slot[story] = undefined;
-        this.openCount--;
-      }
-    }
+    if (slot.call === s) slot.call = undefined;
+    else if (slot.reg === s) slot.reg = undefined;
+    else if (slot.other === s) slot.other = undefined;
+    else return;
+    this.openCount--;
     if (!slot.call && !slot.reg && !slot.other) this.open.delete(s.callId);
   }
 
   private release(members: Session[]): void {
     const links = new Set<LegLink>();
-    for (const m of members) for (const l of this.linksOf.get(m) ?? []) links.add(l);
+    if (this.linksOf.size) for (const m of members) for (const l of this.linksOf.get(m) ?? []) links.add(l);
     for (const m of members) {
       this.legs.forget(m);
       this.close(m);
@@ -240,6 +239,6 @@ export class Analyzer {
     members.sort((a, b) => a.firstTime - b.firstTime);
     for (const l of links) LegCorrelator.complete(l);
     this.emitted += members.length;
-    this.emit({ sessions: members, links: [...links] });
+    this.emit({ sessions: members, links: links.size ? [...links] : [] });
   }
 }

@@ -115,7 +115,9 @@ export class LegCorrelator {
   }
 
   forget(s: Session): void {
-    for (const [host, set] of this.pending) if (set.delete(s) && set.size === 0) this.pending.delete(host);
+    this.pending.forEach((set, host) => {
+      if (set.delete(s) && set.size === 0) this.pending.delete(host);
+    });
   }
 
   private byBehaviour(b: Session, p: SipPacket, t: number): LegLink | undefined {

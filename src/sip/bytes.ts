@@ -92,14 +92,16 @@ export function cseqFromBytes(buf: Buffer, start: number, end: number): { seq: n
 export function tagFromBytes(buf: Buffer, start: number, end: number): string | null | undefined {
   let p = start;
   let angle = -1;
+  let gt = -1;
   for (let i = start; i < end; i++) {
     const c = buf[i]!;
     if (c === DQUOTE || c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
-    if (c === LT && angle < 0) angle = i;
+    if (c === LT) {
+      if (angle < 0) angle = i;
+    } else if (c === GT && angle >= 0 && gt < 0) gt = i;
   }
   if (angle >= 0) {
-    const gt = buf.indexOf(GT, angle);
-    if (gt < 0 || gt >= end) return undefined;
+    if (gt < 0) return undefined;
     p = gt + 1;
     // Text between '>' and the first ';' is read as a parameter by the full parser: leave it that.
     while (p < end && isWs(buf[p])) p++;
