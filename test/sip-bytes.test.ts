@@ -2,7 +2,7 @@
 // the string parsers give. Differential tests over generated and mutated header values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mediaType, parseCSeq, parseNameAddr, SipMessage, transactionKey, TransactionKeyProbe } from '../src/sip/index.js';
+import { mediaType, parseCSeq, parseNameAddr, sdpCodecs, sdpCodecsText, SipMessage, transactionKey, TransactionKeyProbe } from '../src/sip/index.js';
 import { COMPACT, HOT_HEADERS, hotSlot } from '../src/sip/header-names.js';
 import { rng } from './helpers/frames.js';
 
@@ -191,4 +191,32 @@ test('hotSlot finds the hot headers by full or compact name in any case, and not
     const expected = HOT_HEADERS.indexOf(full as (typeof HOT_HEADERS)[number]);
     assert.equal(hotSlot(buf, 0, Buffer.byteLength(name)), expected, JSON.stringify(name));
   }
+});
+
+test('sdpCodecsText reads answer codecs off the bytes as sdpCodecs reads them from text, on 20 000 generated and mutated bodies', () => {
+  const r = rng(20261127);
+  const M = ['m=audio 6000 RTP/AVP 0', 'm=audio 6000 RTP/AVP 0 8 101', 'm=audio 0 RTP/AVP 0', 'm=video 5002 RTP/AVP 96 97', 'm=audio\t7078  RTP/AVP\t0  101 ', 'm=audio 6000 RTP/AVP', 'm=', 'm=audio 00 RTP/AVP 8', 'm=audio 6000 RTP/SAVP 08 8 x 34'];
+  const A = ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=rtpmap:96 H264/90000', 'a=rtpmap:97  VP8/90000', 'a=rtpmap:8 PCMA', 'a=rtpmap:08 G729/8000',
+    'a=rtpmap:x PCMU/8000', 'a=rtpmap:0PCMU/8000', 'a=rtpmap:0 /8000', 'a=rtpmap:101 opus/48000/2', 'a=sendrecv', 'a=rtpmap:0 Ünï/8000', 'a=ptime:20', 'a=rtpmap:0\tspeex/16000'];
+  const OTHER = ['v=0', 'o=- 1 1 IN IP4 h', 's=-', 'c=IN IP4 10.0.0.1', 't=0 0', 'b=AS:64', ''];
+  let active = 0;
+  let read = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const lines: string[] = [];
+    for (let k = Math.floor(r() * 10); k >= 0; k--) lines.push(pick(r, [pick(r, M), pick(r, A), pick(r, A), pick(r, OTHER)]));
+    let text = lines.join(pick(r, ['\r\n', '\n', '\r\n', '\n\r']));
+    if (r() < 0.5) text += '\r\n';
+    if (r() < 0.3) text = mutate(r, text);
+    const body = Buffer.from(text, r() < 0.1 ? 'latin1' : 'utf8');
+    const streams = sdpCodecs(body);
+    const expected = streams.length ? streams.map((c) => c.join(',')).join(' ') : null;
+    const fast = sdpCodecsText(body);
+    if (fast !== undefined) {
+      assert.equal(fast, expected, JSON.stringify(text));
+      read++;
+    }
+    if (expected !== null) active++;
+  }
+  assert.ok(active > 5000, 'the generator makes active streams');
+  assert.ok(read > 15_000, `the byte reader answers most bodies itself (${read})`);
 });

@@ -1,4 +1,4 @@
-import { sdpCodecs, type SipMessage } from '../sip/index.js';
+import { sdpCodecs, sdpCodecsText, type SipMessage } from '../sip/index.js';
 import { q850FromReason } from './q850.js';
 
 /** The software that sent a message: User-Agent, else Server (RFC 3261 §20.41, §20.35). */
@@ -18,6 +18,8 @@ export function reasonCauseOf(m: SipMessage): number | undefined {
 export function answerCodecsOf(m: SipMessage): string | null {
   const body = m.sdpBody;
   if (!body) return null;
+  const text = sdpCodecsText(body);
+  if (text !== undefined) return text;
   const streams = sdpCodecs(body);
   return streams.length ? streams.map((c) => c.join(',')).join(' ') : null;
 }

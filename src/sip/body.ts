@@ -1,6 +1,7 @@
 import * as sdpTransform from 'sdp-transform';
 import type { SessionDescription } from 'sdp-transform';
 import { parseParams } from './headers.js';
+import { STATIC_PT } from './sdp-codecs.js';
 
 /** One part of a message body (the whole body when it is not multipart). */
 export interface BodyPart {
@@ -74,8 +75,6 @@ export function parseSdp(body: Buffer | string): SessionDescription | undefined 
   }
 }
 
-/** Static RTP payload types (RFC 3551 §6) for offers that omit rtpmap. */
-const STATIC_PT: Record<number, string> = { 0: 'PCMU', 3: 'GSM', 4: 'G723', 8: 'PCMA', 9: 'G722', 10: 'L16', 13: 'CN', 15: 'G728', 18: 'G729', 34: 'H263' };
 
 export interface MediaSummary {
   type: string;

@@ -7,6 +7,7 @@ export { splitList, parseParams, parseNameAddr, parseVia, parseCSeq, type NameAd
 export { canonicalName } from './header-names.js';
 export { parseUri, uriAddress, uriEquals, uriUser, type Uri } from './uri.js';
 export { splitBody, parseSdp, summarizeSdp, sdpCodecs, mediaType, type BodyPart, type MediaSummary } from './body.js';
+export { sdpCodecsText } from './sdp-codecs.js';
 export { parseAuthParams, parseChallenge, parseCredentials, type AuthParams, type Challenge, type Credentials } from './auth-params.js';
 export { computeHa1, computeResponse, credentialsMatch, digestHash, isDigestAlgorithm, DIGEST_ALGORITHMS, type DigestAlgorithm, type DigestInput } from './digest.js';
 export { transactionKey, TransactionKeyProbe, MAGIC_COOKIE } from './transaction-key.js';
