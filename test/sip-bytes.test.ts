@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mediaType, parseCSeq, parseNameAddr, sdpCodecs, sdpCodecsText, SipMessage, transactionKey, TransactionKeyProbe } from '../src/sip/index.js';
-import { COMPACT, HOT_HEADERS, hotSlot } from '../src/sip/header-names.js';
+import { COMPACT, HOT_HEADERS, hotSlot, hotSlotOf } from '../src/sip/header-names.js';
 import { rng } from './helpers/frames.js';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -190,6 +190,7 @@ test('hotSlot finds the hot headers by full or compact name in any case, and not
     const full = lower.length === 1 ? COMPACT[lower] ?? lower : lower;
     const expected = HOT_HEADERS.indexOf(full as (typeof HOT_HEADERS)[number]);
     assert.equal(hotSlot(buf, 0, Buffer.byteLength(name)), expected, JSON.stringify(name));
+    assert.equal(hotSlotOf(lower), HOT_HEADERS.indexOf(lower as (typeof HOT_HEADERS)[number]), `hotSlotOf(${JSON.stringify(lower)})`);
   }
 });
 

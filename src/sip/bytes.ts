@@ -93,12 +93,26 @@ export function tagFromBytes(buf: Buffer, start: number, end: number): string | 
   let p = start;
   let angle = -1;
   let gt = -1;
-  for (let i = start; i < end; i++) {
+  // One pass in three stretches: up to the first '<', up to the first '>' after it, the rest;
+  // quotes, non-ASCII and line breaks anywhere go to the full parser.
+  let i = start;
+  for (; i < end; i++) {
     const c = buf[i]!;
+    if (c === LT) break;
     if (c === DQUOTE || c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
-    if (c === LT) {
-      if (angle < 0) angle = i;
-    } else if (c === GT && angle >= 0 && gt < 0) gt = i;
+  }
+  if (i < end) {
+    angle = i;
+    for (i++; i < end; i++) {
+      const c = buf[i]!;
+      if (c === GT) break;
+      if (c === DQUOTE || c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
+    }
+    if (i < end) gt = i;
+    for (i++; i < end; i++) {
+      const c = buf[i]!;
+      if (c === DQUOTE || c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
+    }
   }
   if (angle >= 0) {
     if (gt < 0) return undefined;

@@ -54,8 +54,6 @@ export const HOT_HEADERS = [
   'call-id', 'cseq', 'via', 'from', 'to', 'content-length', 'content-type', 'authorization', 'proxy-authorization', 'user-agent', 'server',
 ] as const;
 
-/** Lower-case full name → slot in HOT_HEADERS. */
-export const HOT_SLOT: ReadonlyMap<string, number> = new Map(HOT_HEADERS.map((n, i) => [n, i]));
 
 /**
  * hotSlot's table: by name length and first letter, the one hot header that could be meant
@@ -86,4 +84,12 @@ export function hotSlot(buf: Buffer, start: number, end: number): number {
   if (first < 0x61 || first > 0x7a) return -1; // hot names start with a letter
   const slot = HOT_BY_SHAPE[shape(len, first)]! - 1;
   return slot >= 0 && nameEquals(buf, start, end, HOT_HEADERS[slot]!) ? slot : -1;
+}
+
+/** The HOT_HEADERS slot of a lower-case full name, or -1 (asked on every header lookup: no map). */
+export function hotSlotOf(lower: string): number {
+  const len = lower.length;
+  if (len > MAX_HOT_LENGTH || len < 2) return -1;
+  const slot = HOT_BY_SHAPE[shape(len, lower.charCodeAt(0))]! - 1;
+  return slot >= 0 && HOT_HEADERS[slot] === lower ? slot : -1;
 }

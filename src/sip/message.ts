@@ -1,4 +1,4 @@
-import { COMPACT_OF, HOT_SLOT, canonicalName, hotSlot, nameEquals } from './header-names.js';
+import { COMPACT_OF, canonicalName, hotSlot, hotSlotOf, nameEquals } from './header-names.js';
 import { HOT_BASE, HOT_UNKNOWN, TABLE_BASE, tableBuilder } from './header-table.js';
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
@@ -195,8 +195,8 @@ export class SipMessage {
 
   private find(lower: string, from = 0): number {
     if (from === 0) {
-      const slot = HOT_SLOT.get(lower);
-      if (slot !== undefined) {
+      const slot = hotSlotOf(lower);
+      if (slot >= 0) {
         const h = this.table.charCodeAt(HOT_BASE + slot);
         if (h !== HOT_UNKNOWN) return h - 1;
       }
@@ -320,20 +320,21 @@ export class SipMessage {
 
   /** The From tag (§19.3), read off the bytes without parsing the whole From (asked of every message). */
   get fromTag(): string | undefined {
-    if (this.fromTagCache === undefined) this.fromTagCache = this.tagOf('from', () => this.from);
+    if (this.fromTagCache === undefined) this.fromTagCache = this.tagOf('from');
     return this.fromTagCache ?? undefined;
   }
 
   get toTag(): string | undefined {
-    if (this.toTagCache === undefined) this.toTagCache = this.tagOf('to', () => this.to);
+    if (this.toTagCache === undefined) this.toTagCache = this.tagOf('to');
     return this.toTagCache ?? undefined;
   }
 
-  private tagOf(name: string, parsed: () => NameAddr | undefined): string | null {
+  private tagOf(name: 'from' | 'to'): string | null {
     const i = this.find(name);
     if (i < 0) return null;
     const fast = tagFromBytes(this.raw, this.at(i + 2), this.at(i + 3));
-    return fast !== undefined ? fast : parsed()?.params['tag'] ?? null;
+    if (fast !== undefined) return fast;
+    return (name === 'from' ? this.from : this.to)?.params['tag'] ?? null;
   }
 
   get vias(): Via[] {
