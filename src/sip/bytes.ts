@@ -181,54 +181,76 @@ export const VIA_ASK_PARSER = -1;
  * parser (folding, non-ASCII).
  */
 export function viaSpans(buf: Buffer, start: number, end: number, out: ViaSpans): number {
-  // Only the top value (up to the first comma) counts; indexOf would search past `end`.
-  let stop = start;
-  let semi = -1;
-  for (; stop < end; stop++) {
-    const c = buf[stop]!;
-    if (c === COMMA) break;
-    if (c >= 0x80 || c === 0x0d || c === 0x0a) return VIA_ASK_PARSER;
-    if (c === SEMI && semi < 0) semi = stop;
-  }
-  let p = skipWs(buf, start, stop);
-  if (!matchCi(buf, p, stop, 'sip')) return VIA_NOT_A_VIA;
-  p = skipWs(buf, p + 3, stop);
-  if (buf[p] !== 0x2f) return VIA_NOT_A_VIA;
-  p = skipWs(buf, p + 1, stop);
-  if (!matchCi(buf, p, stop, '2.0')) return VIA_NOT_A_VIA;
-  p = skipWs(buf, p + 3, stop);
-  if (buf[p] !== 0x2f) return VIA_NOT_A_VIA;
-  p = skipWs(buf, p + 1, stop);
+  // One pass over the top value (up to the first comma). A byte the plain scan does not handle
+  // anywhere in it sends the whole value to the string parser, whatever else is wrong with it.
+  let p = skipWs(buf, start, end);
+  if (!matchCi(buf, p, end, 'sip')) return notAVia(buf, p, end);
+  p = skipWs(buf, p + 3, end);
+  if (buf[p] !== 0x2f) return notAVia(buf, p, end);
+  p = skipWs(buf, p + 1, end);
+  if (!matchCi(buf, p, end, '2.0')) return notAVia(buf, p, end);
+  p = skipWs(buf, p + 3, end);
+  if (buf[p] !== 0x2f) return notAVia(buf, p, end);
+  p = skipWs(buf, p + 1, end);
   const ts = p;
-  while (p < stop && isVia(buf[p])) p++;
-  if (p === ts || p >= stop || !isWs(buf[p])) return VIA_NOT_A_VIA;
-  p = skipWs(buf, p, stop);
+  p = viaToken(buf, p, end);
+  if (p < 0) return VIA_ASK_PARSER;
+  if (p === ts || p >= end || !isWs(buf[p])) return notAVia(buf, p, end);
+  p = skipWs(buf, p, end);
   const ss = p;
-  while (p < stop && isVia(buf[p])) p++;
-  if (p === ss) return VIA_NOT_A_VIA;
+  p = viaToken(buf, p, end);
+  if (p < 0) return VIA_ASK_PARSER;
+  if (p === ss) return notAVia(buf, p, end);
   out.sentByStart = ss;
   out.sentByEnd = p;
   out.branchStart = -1;
   out.branchEnd = -1;
-  // The first ";branch=value" of the top value.
-  for (let q = semi; q >= 0 && q < stop; q++) {
-    if (buf[q] !== SEMI) continue;
-    let r = q + 1;
-    while (r < stop && isWs(buf[r])) r++;
-    if (!matchCi(buf, r, stop, 'branch')) continue;
+  // The rest of the top value: the first ";branch=value" is the branch.
+  for (; p < end; p++) {
+    const c = buf[p]!;
+    if (c === COMMA) break;
+    if (c >= 0x80 || c === 0x0d || c === 0x0a) return VIA_ASK_PARSER;
+    if (c !== SEMI || out.branchStart >= 0) continue;
+    let r = p + 1;
+    while (r < end && isWs(buf[r])) r++;
+    if (!matchCi(buf, r, end, 'branch')) continue;
     r += 6;
-    while (r < stop && isWs(buf[r])) r++;
-    if (buf[r] !== EQ || r >= stop) continue;
+    while (r < end && isWs(buf[r])) r++;
+    if (buf[r] !== EQ || r >= end) continue;
     r++;
-    while (r < stop && isWs(buf[r])) r++;
+    while (r < end && isWs(buf[r])) r++;
     const bs = r;
-    while (r < stop && isVia(buf[r])) r++;
+    while (r < end && isVia(buf[r])) r++;
     if (r === bs) continue;
     out.branchStart = bs;
     out.branchEnd = r;
-    break;
   }
   return VIA_PLAIN;
+}
+
+/** The end of the token at p (up to a blank, ";" or ","); -1 at a byte for the string parser. */
+function viaToken(buf: Buffer, p: number, end: number): number {
+  for (; p < end; p++) {
+    const c = buf[p]!;
+    if (c === SP || c === HTAB || c === SEMI || c === COMMA) return p;
+    if (c >= 0x80 || c === 0x0d || c === 0x0a) return -1;
+  }
+  return p;
+}
+
+/** Bytes the plain Via scan reads as they are: ASCII without line breaks. */
+function plainByte(c: number): boolean {
+  return c < 0x80 && c !== 0x0d && c !== 0x0a;
+}
+
+/** A top value that does not read as a Via: unless a byte in it needs the string parser. */
+function notAVia(buf: Buffer, from: number, end: number): number {
+  for (let p = from; p < end; p++) {
+    const c = buf[p]!;
+    if (c === COMMA) break;
+    if (!plainByte(c)) return VIA_ASK_PARSER;
+  }
+  return VIA_NOT_A_VIA;
 }
 
 /**
