@@ -191,26 +191,22 @@ export class Analyzer {
       }
     }
     const seen = new Set<Set<Session>>();
-    for (const s of this.allOpen()) {
-      if (!this.ready(s, all)) continue;
-      const g = this.groups.get(s);
-      if (!g) {
-        this.release([s]);
-        continue;
-      }
-      if (seen.has(g)) continue;
-      seen.add(g);
-      // A linked group goes out only when every leg is done.
-      if ([...g].every((x) => this.ready(x, all))) this.release([...g]);
+    for (const slot of this.open.values()) {
+      if (slot.call) this.sweepOne(slot.call, all, seen);
+      if (slot.reg) this.sweepOne(slot.reg, all, seen);
+      if (slot.other) this.sweepOne(slot.other, all, seen);
     }
   }
 
-  private *allOpen(): Generator<Session> {
-    for (const slot of this.open.values()) {
-      if (slot.call) yield slot.call;
-      if (slot.reg) yield slot.reg;
-      if (slot.other) yield slot.other;
-    }
+  /** Releases `s` if its story is over (with its linked legs, once all of them are). */
+  private sweepOne(s: Session, all: boolean, seen: Set<Set<Session>>): void {
+    if (!this.ready(s, all)) return;
+    const g = this.groups.size ? this.groups.get(s) : undefined; // most calls are no B2BUA legs
+    if (!g) return this.release([s]);
+    if (seen.has(g)) return;
+    seen.add(g);
+    // A linked group goes out only when every leg is done.
+    if ([...g].every((x) => this.ready(x, all))) this.release([...g]);
   }
 
   private close(s: Session): void {
@@ -233,8 +229,10 @@ export class Analyzer {
       const tombstones = this.tombstones[m.story];
       tombstones.delete(m.callId);
       tombstones.set(m.callId, m.lastTime + this.tombstoneSec);
-      this.groups.delete(m);
-      this.linksOf.delete(m);
+      if (this.groups.size) {
+        this.groups.delete(m);
+        this.linksOf.delete(m);
+      }
     }
     members.sort((a, b) => a.firstTime - b.firstTime);
     for (const l of links) LegCorrelator.complete(l);
