@@ -31,6 +31,9 @@ export interface AnalyzerOptions {
   onObserved?: (o: Observed, s: Session) => void;
 }
 
+/** The links of a release when no call is linked (never added to). */
+const NO_LINKS: ReadonlySet<LegLink> = new Set<LegLink>();
+
 const CALL_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE']);
 
 
@@ -221,8 +224,12 @@ export class Analyzer {
   }
 
   private release(members: Session[]): void {
-    const links = new Set<LegLink>();
-    if (this.linksOf.size) for (const m of members) for (const l of this.linksOf.get(m) ?? []) links.add(l);
+    let links = NO_LINKS;
+    if (this.linksOf.size) {
+      const found = new Set<LegLink>();
+      for (const m of members) for (const l of this.linksOf.get(m) ?? []) found.add(l);
+      links = found;
+    }
     for (const m of members) {
       this.legs.forget(m);
       this.close(m);
@@ -235,7 +242,7 @@ export class Analyzer {
       }
     }
     members.sort((a, b) => a.firstTime - b.firstTime);
-    for (const l of links) LegCorrelator.complete(l);
+    if (links.size) for (const l of links) LegCorrelator.complete(l);
     this.emitted += members.length;
     this.emit({ sessions: members, links: links.size ? [...links] : [] });
   }

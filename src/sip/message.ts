@@ -30,6 +30,18 @@ const COLON = 0x3a;
 const NO_PROBLEMS: readonly Malformation[] = Object.freeze([]);
 
 /**
+ * A header name in lower case, without a new string when it is one already: callers mostly pass
+ * lower-case names, and toLowerCase makes a copy on each of the many lookups per message.
+ */
+function lowerName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return name.toLowerCase();
+  }
+  return name;
+}
+
+/**
  * One SIP message (RFC 3261 §7) over its raw bytes. Construction finds the start line and the
  * extent of every header line in one pass; strings are made only for what is asked for.
  */
@@ -228,12 +240,12 @@ export class SipMessage {
    * readers that run on every message. Undefined when the header is absent.
    */
   readValue<T>(name: string, read: (buf: Buffer, start: number, end: number) => T): T | undefined {
-    const i = this.find(name.toLowerCase());
+    const i = this.find(lowerName(name));
     return i < 0 ? undefined : read(this.raw, this.at(i + 2), this.at(i + 3));
   }
 
   has(name: string): boolean {
-    return this.find(name.toLowerCase()) >= 0;
+    return this.find(lowerName(name)) >= 0;
   }
 
   /**
@@ -256,13 +268,13 @@ export class SipMessage {
 
   /** First value of a header (full or compact name, any case). */
   get(name: string): string | undefined {
-    const i = this.find(name.toLowerCase());
+    const i = this.find(lowerName(name));
     return i < 0 ? undefined : this.value(i);
   }
 
   /** Every header line with this name, in order. */
   getAll(name: string): string[] {
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     const out: string[] = [];
     for (let i = this.find(lower); i >= 0; i = this.find(lower, i + 4)) out.push(this.value(i));
     return out;

@@ -56,28 +56,10 @@ function nameText(buf: Buffer, start: number, end: number): string {
  * a=rtpmap line holds bytes outside printable ASCII and tab (sdpCodecs then decides).
  */
 export function sdpCodecsText(buf: Buffer): string | null | undefined {
-  const streams: string[] = [];
+  let text: string | null = null;
   let nPts = 0;
   let nMaps = 0;
   let active = false;
-  const close = (): void => {
-    if (!active) return;
-    const names: string[] = [];
-    for (let i = 0; i < nPts; i++) {
-      const ps = pts[2 * i]!;
-      const pe = pts[2 * i + 1]!;
-      let name: string | undefined;
-      for (let j = nMaps - 1; j >= 0 && name === undefined; j--) {
-        if (sameBytes(buf, maps[4 * j]!, maps[4 * j + 1]!, ps, pe)) name = nameText(buf, maps[4 * j + 2]!, maps[4 * j + 3]!);
-      }
-      if (name === undefined) {
-        const pt = buf.toString('latin1', ps, pe);
-        name = STATIC_PT[Number(pt)] ?? pt;
-      }
-      names.push(name);
-    }
-    streams.push(names.join(','));
-  };
   for (let at = 0; at <= buf.length; ) {
     let nl = buf.indexOf(LF, at);
     if (nl < 0) nl = buf.length;
@@ -91,7 +73,7 @@ export function sdpCodecsText(buf: Buffer): string | null | undefined {
       if ((c < SP && c !== HTAB) || c > 0x7e) return undefined;
     }
     if (kind === 0x6d) {
-      close();
+      if (active) text = withStream(text, streamText(buf, nPts, nMaps));
       // Fields of "m=<media> <port> <proto> <fmt> ...", separated by runs of blanks.
       nPts = 0;
       nMaps = 0;
@@ -132,6 +114,30 @@ export function sdpCodecsText(buf: Buffer): string | null | undefined {
       nMaps++;
     }
   }
-  close();
-  return streams.length ? streams.join(' ') : null;
+  if (active) text = withStream(text, streamText(buf, nPts, nMaps));
+  return text;
+}
+
+function withStream(text: string | null, stream: string): string {
+  return text === null ? stream : `${text} ${stream}`;
+}
+
+/** One stream's formats by name (see sdpCodecsText), from the spans in `pts` and `maps`. */
+function streamText(buf: Buffer, nPts: number, nMaps: number): string {
+  let out = '';
+  for (let i = 0; i < nPts; i++) {
+    const ps = pts[2 * i]!;
+    const pe = pts[2 * i + 1]!;
+    let name: string | undefined;
+    // The last rtpmap for a payload type is the one that counts.
+    for (let j = nMaps - 1; j >= 0 && name === undefined; j--) {
+      if (sameBytes(buf, maps[4 * j]!, maps[4 * j + 1]!, ps, pe)) name = nameText(buf, maps[4 * j + 2]!, maps[4 * j + 3]!);
+    }
+    if (name === undefined) {
+      const pt = buf.toString('latin1', ps, pe);
+      name = STATIC_PT[Number(pt)] ?? pt;
+    }
+    out = i === 0 ? name : `${out},${name}`;
+  }
+  return out;
 }
