@@ -714,3 +714,18 @@ test('WsFrameParser: reserved bits, reserved opcodes and oversized lengths stop 
     assert.deepEqual(w.messages, [], 'nothing is read after an error');
   }
 });
+
+test('Counters: link types and transports counted in runs read the same as counted one by one', () => {
+  const c = new Counters();
+  const keys = ['UDP', 'UDP', 'TCP', 'UDP', 'UDP', 'UDP', 'WS', 'TCP', 'TCP'];
+  const expected = new Map<string, number>();
+  keys.forEach((k, i) => {
+    c.transport(k);
+    c.linktype(i % 3 === 0 ? 1 : 113);
+    expected.set(k, (expected.get(k) ?? 0) + 1);
+    // Read mid-way: the run in hand is part of what is read, and counting goes on after.
+    assert.equal(c.transports.get(k), expected.get(k));
+  });
+  assert.deepEqual([...c.transports].sort(), [...expected].sort());
+  assert.deepEqual([...c.linktypes].sort(), [[1, 3], [113, 6]]);
+});

@@ -4,11 +4,11 @@ import { grouped } from './format.js';
 import { Output } from './output.js';
 import { scanFile } from './scan.js';
 
-function sorted<K>(m: Map<K, number>): Array<[K, number]> {
+function sorted<K>(m: ReadonlyMap<K, number>): Array<[K, number]> {
   return [...m.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
 }
 
-function list<K>(m: Map<K, number>): string {
+function list<K>(m: ReadonlyMap<K, number>): string {
   return m.size ? sorted(m).map(([k, v]) => `${k} ${grouped(v)}`).join(', ') : '-';
 }
 
@@ -64,7 +64,7 @@ export interface StatsReport {
 }
 
 export function statsReport(file: string, s: CaptureSummary, c: Counters): StatsReport {
-  const obj = <K>(m: Map<K, number>): Record<string, number> => Object.fromEntries(sorted(m).map(([k, v]) => [String(k), v]));
+  const obj = <K>(m: ReadonlyMap<K, number>): Record<string, number> => Object.fromEntries(sorted(m).map(([k, v]) => [String(k), v]));
   return {
     file,
     format: s.format,

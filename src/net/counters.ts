@@ -44,12 +44,12 @@ export class Counters {
   tlsStreams = 0;
   websocketStreams = 0;
   hepPackets = 0;
-  readonly linktypes = new Map<number, number>();
+  private readonly linktypeTally = new Tally<number>();
   readonly drops = new Map<DropReason, number>();
   readonly tunnels = new Map<string, number>();
   readonly methods = new Map<string, number>();
   readonly statuses = new Map<number, number>();
-  readonly transports = new Map<string, number>();
+  private readonly transportTally = new Tally<string>();
   readonly malformed = new Map<string, number>();
 
   drop(reason: DropReason, n = 1): void {
@@ -60,8 +60,55 @@ export class Counters {
     this.tunnels.set(kind, (this.tunnels.get(kind) ?? 0) + 1);
   }
 
+  /** Frames by link type. */
+  get linktypes(): ReadonlyMap<number, number> {
+    return this.linktypeTally.counts;
+  }
+
+  /** SIP messages by transport. */
+  get transports(): ReadonlyMap<string, number> {
+    return this.transportTally.counts;
+  }
+
   linktype(lt: number): void {
-    this.linktypes.set(lt, (this.linktypes.get(lt) ?? 0) + 1);
+    this.linktypeTally.add(lt);
+  }
+
+  transport(t: string): void {
+    this.transportTally.add(t);
+  }
+}
+
+/**
+ * Counts by key, keeping a run of one key in hand: nearly every frame of a capture repeats the
+ * link type and transport of the one before, and a run costs no map lookups until it ends.
+ */
+class Tally<K> {
+  private readonly map = new Map<K, number>();
+  private last: K | undefined;
+  private run = 0;
+
+  add(key: K): void {
+    if (this.run > 0 && key === this.last) {
+      this.run++;
+      return;
+    }
+    this.flush();
+    this.last = key;
+    this.run = 1;
+  }
+
+  /** The counts so far, the run in hand included. */
+  get counts(): ReadonlyMap<K, number> {
+    this.flush();
+    return this.map;
+  }
+
+  private flush(): void {
+    if (this.run === 0) return;
+    const key = this.last as K;
+    this.map.set(key, (this.map.get(key) ?? 0) + this.run);
+    this.run = 0;
   }
 }
 

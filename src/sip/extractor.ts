@@ -99,7 +99,7 @@ export class SipExtractor implements TransportHandler {
     const c = this.counters;
     c.sipMessages++;
     c.sipBytes += raw.length;
-    bump(c.transports, transport);
+    c.transport(transport);
     if (msg.isRequest) bump(c.methods, msg.method);
     else bump(c.statuses, msg.status);
     if (msg.problems.length) for (const p of msg.problems) bump(c.malformed, p);
