@@ -715,12 +715,12 @@ test('WsFrameParser: reserved bits, reserved opcodes and oversized lengths stop 
   }
 });
 
-test('Counters: link types and transports counted in runs read the same as counted one by one', () => {
+test('Counters: link types, transports, methods and statuses read as counted one by one, past the short list too', () => {
   const c = new Counters();
   const keys = ['UDP', 'UDP', 'TCP', 'UDP', 'UDP', 'UDP', 'WS', 'TCP', 'TCP'];
   const expected = new Map<string, number>();
   keys.forEach((k, i) => {
-    c.transport(k);
+    c.sipMessage(k, undefined, 200);
     c.linktype(i % 3 === 0 ? 1 : 113);
     expected.set(k, (expected.get(k) ?? 0) + 1);
     // Read mid-way: the run in hand is part of what is read, and counting goes on after.
@@ -728,4 +728,14 @@ test('Counters: link types and transports counted in runs read the same as count
   });
   assert.deepEqual([...c.transports].sort(), [...expected].sort());
   assert.deepEqual([...c.linktypes].sort(), [[1, 3], [113, 6]]);
+  assert.deepEqual([...c.statuses], [[200, keys.length]]);
+  // More distinct keys than the short list holds.
+  const methods = new Map<string, number>();
+  for (let i = 0; i < 1000; i++) {
+    const m = `M${(i * 7) % 23}`;
+    c.sipMessage('UDP', m, 0);
+    methods.set(m, (methods.get(m) ?? 0) + 1);
+  }
+  assert.deepEqual([...c.methods].sort(), [...methods].sort());
+  assert.equal(c.transports.get('UDP'), 1000 + keys.filter((k) => k === 'UDP').length);
 });

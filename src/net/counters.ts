@@ -47,8 +47,8 @@ export class Counters {
   private readonly linktypeTally = new Tally<number>();
   readonly drops = new Map<DropReason, number>();
   readonly tunnels = new Map<string, number>();
-  readonly methods = new Map<string, number>();
-  readonly statuses = new Map<number, number>();
+  private readonly methodTally = new Tally<string>();
+  private readonly statusTally = new Tally<number>();
   private readonly transportTally = new Tally<string>();
   readonly malformed = new Map<string, number>();
 
@@ -70,45 +70,58 @@ export class Counters {
     return this.transportTally.counts;
   }
 
+  /** SIP requests by method. */
+  get methods(): ReadonlyMap<string, number> {
+    return this.methodTally.counts;
+  }
+
+  /** SIP responses by status code. */
+  get statuses(): ReadonlyMap<number, number> {
+    return this.statusTally.counts;
+  }
+
   linktype(lt: number): void {
     this.linktypeTally.add(lt);
   }
 
-  transport(t: string): void {
-    this.transportTally.add(t);
+  /** One SIP message: how it travelled, and its method or status code. */
+  sipMessage(transport: string, method: string | undefined, status: number): void {
+    this.transportTally.add(transport);
+    if (method !== undefined) this.methodTally.add(method);
+    else this.statusTally.add(status);
   }
 }
 
 /**
- * Counts by key, keeping a run of one key in hand: nearly every frame of a capture repeats the
- * link type and transport of the one before, and a run costs no map lookups until it ends.
+ * Counts by key. A capture has few distinct link types, transports, methods and status codes,
+ * and every frame counts one of each: the first keys are kept in a short list scanned with ===
+ * (no hashing), the rest in a map.
  */
 class Tally<K> {
-  private readonly map = new Map<K, number>();
-  private last: K | undefined;
-  private run = 0;
+  private readonly keys: K[] = [];
+  private readonly hits: number[] = [];
+  private readonly more = new Map<K, number>();
 
   add(key: K): void {
-    if (this.run > 0 && key === this.last) {
-      this.run++;
-      return;
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === key) {
+        this.hits[i]!++;
+        return;
+      }
     }
-    this.flush();
-    this.last = key;
-    this.run = 1;
+    if (keys.length < 16) {
+      keys.push(key);
+      this.hits.push(1);
+    } else this.more.set(key, (this.more.get(key) ?? 0) + 1);
   }
 
-  /** The counts so far, the run in hand included. */
+  /** The counts so far (a new map: read it again for later counts). */
   get counts(): ReadonlyMap<K, number> {
-    this.flush();
-    return this.map;
-  }
-
-  private flush(): void {
-    if (this.run === 0) return;
-    const key = this.last as K;
-    this.map.set(key, (this.map.get(key) ?? 0) + this.run);
-    this.run = 0;
+    const out = new Map<K, number>();
+    this.keys.forEach((k, i) => out.set(k, this.hits[i]!));
+    for (const [k, n] of this.more) out.set(k, n);
+    return out;
   }
 }
 

@@ -99,9 +99,7 @@ export class SipExtractor implements TransportHandler {
     const c = this.counters;
     c.sipMessages++;
     c.sipBytes += raw.length;
-    c.transport(transport);
-    if (msg.isRequest) bump(c.methods, msg.method);
-    else bump(c.statuses, msg.status);
+    c.sipMessage(transport, msg.isRequest ? msg.method : undefined, msg.status);
     if (msg.problems.length) for (const p of msg.problems) bump(c.malformed, p);
     this.sink({ msg, meta, transport });
   }
