@@ -197,8 +197,11 @@ export class SipMessage {
 
   get requestUri(): string {
     if (!this.isRequest) return '';
-    const a = this.raw.indexOf(0x20);
-    return this.raw.toString('utf8', a + 1, this.startEnd - 8);
+    // The method is a short token: look for the space here rather than in a native indexOf call.
+    const raw = this.raw;
+    let a = 0;
+    while (a < this.startEnd && raw[a] !== 0x20) a++;
+    return raw.toString('utf8', a + 1, this.startEnd - 8);
   }
 
   get reason(): string {
