@@ -14,6 +14,8 @@ import {
   ipv6Packet, loopHeader, mkFrame, mkFrames, mplsStack, nullHeader, pppHeader, pppoeSession, sctpDataChunk, sctpPacket,
   sctpSackChunk, sdpBody, sipInvite, sipOk, sll2Header, sllHeader, udpIp, vxlan, wsFrame,
 } from './helpers/frames.js';
+import { u16be, u32be, u32le } from '../src/capture/bytes.js';
+import { rng } from './helpers/frames.js';
 
 const A = '192.0.2.10';
 const B = '192.0.2.20';
@@ -738,4 +740,15 @@ test('Counters: link types, transports, methods and statuses read as counted one
   }
   assert.deepEqual([...c.methods].sort(), [...methods].sort());
   assert.equal(c.transports.get('UDP'), 1000 + keys.filter((k) => k === 'UDP').length);
+});
+
+test('u16be, u32be, u32le read what Buffer#readUInt16BE/readUInt32BE/readUInt32LE read', () => {
+  const r = rng(20261128);
+  const buf = Buffer.from(Array.from({ length: 4096 }, () => Math.floor(r() * 256)));
+  buf.set([0xff, 0xff, 0xff, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0x80], 0);
+  for (let o = 0; o + 4 <= buf.length; o++) {
+    assert.equal(u16be(buf, o), buf.readUInt16BE(o));
+    assert.equal(u32be(buf, o), buf.readUInt32BE(o));
+    assert.equal(u32le(buf, o), buf.readUInt32LE(o));
+  }
 });

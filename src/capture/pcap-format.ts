@@ -1,3 +1,4 @@
+import { u32be, u32le } from './bytes.js';
 import type { CaptureWarning, FrameSink } from './types.js';
 
 /**
@@ -53,7 +54,7 @@ export class PcapRecords implements RecordParser {
   }
 
   private u32(buf: Buffer, off: number): number {
-    return this.le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
+    return this.le ? u32le(buf, off) : u32be(buf, off);
   }
 
   recordSize(buf: Buffer, off: number): number {

@@ -1,3 +1,5 @@
+import { u32be } from '../capture/bytes.js';
+
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
 /**
@@ -8,7 +10,7 @@ const V4_CACHE = new Map<number, string>();
 const V4_CACHE_MAX = 65536;
 
 export function ipv4String(buf: Buffer, off: number): string {
-  const key = buf.readUInt32BE(off);
+  const key = u32be(buf, off);
   let s = V4_CACHE.get(key);
   if (s === undefined) {
     if (V4_CACHE.size >= V4_CACHE_MAX) V4_CACHE.clear();

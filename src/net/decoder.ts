@@ -1,3 +1,4 @@
+import { u16be } from '../capture/bytes.js';
 import type { Frame } from '../capture/types.js';
 import { ipv4String, ipv6String } from './address.js';
 import type { Counters } from './counters.js';
@@ -70,7 +71,7 @@ export class FrameDecoder {
 
   private ethernet(buf: Buffer, off: number, depth: number): void {
     if (buf.length - off < 14) return this.truncated('truncated-link');
-    this.ethertype(buf.readUInt16BE(off + 12), buf, off + 14, depth);
+    this.ethertype(u16be(buf, off + 12), buf, off + 14, depth);
   }
 
   private ethertype(type: number, buf: Buffer, off: number, depth: number): void {
@@ -116,7 +117,7 @@ export class FrameDecoder {
     const vihl = buf[off]!;
     const ihl = (vihl & 0x0f) * 4;
     if (vihl >> 4 !== 4 || ihl < 20) return c.drop('bad-ip-header');
-    const total = buf.readUInt16BE(off + 2);
+    const total = u16be(buf, off + 2);
     // TSO captures show total length 0; otherwise a length past the captured bytes was cut by snaplen.
     let end = total === 0 ? buf.length : off + total;
     if (end > buf.length) end = buf.length;
@@ -125,7 +126,7 @@ export class FrameDecoder {
     const proto = buf[off + 9]!;
     const src = ipv4String(buf, off + 12);
     const dst = ipv4String(buf, off + 16);
-    const fragField = buf.readUInt16BE(off + 6);
+    const fragField = u16be(buf, off + 6);
     const more = (fragField & 0x2000) !== 0;
     const fragOffset = (fragField & 0x1fff) * 8;
     if (more || fragOffset) {
@@ -207,9 +208,9 @@ export class FrameDecoder {
       case PROTO_UDP: {
         if (end - off < 8) return this.truncated('truncated-l4');
         c.udp++;
-        const sport = buf.readUInt16BE(off);
-        const dport = buf.readUInt16BE(off + 2);
-        const ulen = buf.readUInt16BE(off + 4);
+        const sport = u16be(buf, off);
+        const dport = u16be(buf, off + 2);
+        const ulen = u16be(buf, off + 4);
         const pend = ulen >= 8 ? Math.min(end, off + ulen) : end;
         return this.udp(buf, off + 8, pend, this.meta(src, dst, sport, dport, family), depth);
       }

@@ -2,6 +2,8 @@
  * Link-layer headers (https://www.tcpdump.org/linktypes.html). Each function answers with the
  * EtherType of what follows and where it starts, or a negative code when it cannot.
  */
+import { u16be } from '../capture/bytes.js';
+
 export const ETH_IPV4 = 0x0800;
 export const ETH_IPV6 = 0x86dd;
 export const ETH_VLAN = 0x8100;
@@ -73,7 +75,7 @@ export function linkHeader(linktype: number, buf: Buffer, out: LinkResult): void
   switch (linktype) {
     case LINKTYPE_ETHERNET:
       if (buf.length < 14) return void (out.type = LINK_TRUNCATED);
-      out.type = buf.readUInt16BE(12);
+      out.type = u16be(buf, 12);
       out.offset = 14;
       return;
     case LINKTYPE_LINUX_SLL:

@@ -15,6 +15,16 @@ const GT = 0x3e;
 const DQUOTE = 0x22;
 const COMMA = 0x2c;
 
+/**
+ * Buffer#indexOf for a byte, called through a reference taken once: a method call on a Buffer
+ * goes through V8's generic property lookup each time, and the framing runs once per line.
+ */
+const bufferIndexOf = Buffer.prototype.indexOf;
+
+export function indexOfByte(buf: Buffer, byte: number, from: number): number {
+  return bufferIndexOf.call(buf, byte, from);
+}
+
 /** Known method names by length, so a method read off the wire is the same string every time. */
 const METHODS_BY_LENGTH = new Map<number, string[]>();
 for (const m of KNOWN_METHODS) {

@@ -1,6 +1,7 @@
 import type { Frame } from '../capture/index.js';
 import { Counters, FrameDecoder, TcpReassembler, bump } from '../net/index.js';
 import type { PacketMeta, TcpSegment, Transport, TransportHandler } from '../net/index.js';
+import { indexOfByte } from './bytes.js';
 import { SipMessage } from './message.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { SipStream, type ConnectionState } from './stream.js';
@@ -64,7 +65,7 @@ export class SipExtractor implements TransportHandler {
     let off = 0;
     while (off < payload.length && (payload[off] === CR || payload[off] === LF)) off++;
     if (off === payload.length) return this.counters.drop(payload.length ? 'keep-alive' : 'not-sip');
-    let le = payload.indexOf(LF, off);
+    let le = indexOfByte(payload, LF, off);
     if (le < 0) le = payload.length;
     if (startLineKind(payload, off, le) === LineKind.None) return this.counters.drop('not-sip');
     this.message(meta, transport, off === 0 ? payload : payload.subarray(off), false);

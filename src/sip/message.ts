@@ -3,7 +3,7 @@ import { HOT_BASE, HOT_UNKNOWN, TABLE_BASE, tableBuilder } from './header-table.
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
-import { cseqFromBytes, lengthFromBytes, methodString, sdpTypeFromBytes, tagFromBytes } from './bytes.js';
+import { cseqFromBytes, indexOfByte, lengthFromBytes, methodString, sdpTypeFromBytes, tagFromBytes } from './bytes.js';
 import { parseUri, type Uri } from './uri.js';
 import type { SessionDescription } from 'sdp-transform';
 
@@ -83,7 +83,7 @@ export class SipMessage {
     const table = tableBuilder;
     table.start(raw.length > 0xffff);
     while (p < raw.length) {
-      let le = raw.indexOf(LF, p);
+      let le = indexOfByte(raw, LF, p);
       if (le < 0) le = raw.length;
       const contentEnd = le > p && raw[le - 1] === CR ? le - 1 : le;
       if (contentEnd === p) {
@@ -129,7 +129,7 @@ export class SipMessage {
     }
     this.bodyEnd = bodyEnd;
     if (this.isRequest) {
-      this.method = methodString(raw, 0, raw.indexOf(0x20));
+      this.method = methodString(raw, 0, indexOfByte(raw, 0x20, 0));
       this.status = 0;
     } else {
       this.status = (raw[8]! - 48) * 100 + (raw[9]! - 48) * 10 + (raw[10]! - 48);
@@ -145,7 +145,7 @@ export class SipMessage {
    * reuse (a capture chunk): whoever keeps the message beyond the call must own() it first.
    */
   static parse(raw: Buffer, stream = false, borrowed = false): SipMessage | undefined {
-    let le = raw.indexOf(LF);
+    let le = indexOfByte(raw, LF, 0);
     if (le < 0) le = raw.length;
     const kind = startLineKind(raw, 0, le);
     if (kind === LineKind.None) return undefined;
