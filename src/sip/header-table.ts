@@ -42,12 +42,22 @@ class TableBuilder {
   /** Adds one header line; `slot` is its HOT_HEADERS slot or -1. */
   header(slot: number, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
     if (this.n + 8 > this.units.length) this.grow();
-    if (slot >= 0 && this.units[HOT_BASE + slot] === 0) this.units[HOT_BASE + slot] = Math.min(HOT_UNKNOWN, this.count + 1);
+    const units = this.units;
+    if (slot >= 0 && units[HOT_BASE + slot] === 0) units[HOT_BASE + slot] = Math.min(HOT_UNKNOWN, this.count + 1);
+    this.count += 4;
+    if (!this.wide) {
+      const n = this.n;
+      units[n] = nameStart;
+      units[n + 1] = nameEnd;
+      units[n + 2] = valueStart;
+      units[n + 3] = valueEnd;
+      this.n = n + 4;
+      return;
+    }
     this.put(nameStart);
     this.put(nameEnd);
     this.put(valueStart);
     this.put(valueEnd);
-    this.count += 4;
   }
 
   /** A folded continuation line (§7.3.1): the last header's value now ends at `valueEnd`. */
@@ -71,11 +81,10 @@ class TableBuilder {
     return copy.swap16().toString('utf16le');
   }
 
+  /** One offset of a wide table: two units, high then low. */
   private put(x: number): void {
-    if (this.wide) {
-      this.units[this.n++] = x >>> 16;
-      this.units[this.n++] = x & 0xffff;
-    } else this.units[this.n++] = x;
+    this.units[this.n++] = x >>> 16;
+    this.units[this.n++] = x & 0xffff;
   }
 
   private grow(): void {
