@@ -238,3 +238,14 @@ test('hangup causes: Reason: Q.850 parsed; SIP codes mapped as FreeSWITCH maps t
   const expect: Array<[number, string]> = [[486, 'USER_BUSY'], [600, 'USER_BUSY'], [404, 'UNALLOCATED_NUMBER'], [480, 'NO_USER_RESPONSE'], [408, 'RECOVERY_ON_TIMER_EXPIRE'], [403, 'CALL_REJECTED'], [603, 'CALL_REJECTED'], [503, 'NORMAL_TEMPORARY_FAILURE'], [488, 'INCOMPATIBLE_DESTINATION'], [487, 'ORIGINATOR_CANCEL'], [484, 'INVALID_NUMBER_FORMAT'], [502, 'NETWORK_OUT_OF_ORDER']];
   for (const [code, name] of expect) assert.equal(causeName(causeFromSipStatus(code)), name, String(code));
 });
+
+test('a Call-ID heard again after its story was told starts a new one (the analyzer\'s look-up cache forgets released calls)', async () => {
+  const once = await packetsOf(SEED);
+  const later = once.map((p) => ({ ...p, meta: { ...p.meta, tsSec: p.meta.tsSec + 7200 } }));
+  const first = analyze(once).records;
+  const twice = analyze([...once, ...later]).records;
+  assert.equal(twice.length, 2 * first.length);
+  const strip = (r: CallRecord): unknown => ({ ...r, start_time: null, ring_time: null, answer_time: null, end_time: null });
+  assert.deepEqual(twice.slice(first.length).map(strip), first.map(strip));
+  assert.deepEqual(twice.slice(0, first.length), first);
+});

@@ -242,3 +242,23 @@ test('hasAny: any of several headers, by full or compact name in any case, in on
   assert.equal(m.hasAny(['content-type', 'supported']), false, 'c and k are absent');
   assert.equal(m.hasAny([]), false);
 });
+
+test('hasCallId tells a Call-ID from the bytes as callId reads it, and shares the string it was given', () => {
+  const msg = (callId: string): SipMessage => SipMessage.parse(crlf(`OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nCall-ID: ${callId}\nCSeq: 1 OPTIONS\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\n\n`))!;
+  const held = ['abc@host', 'x'].join('-'); // made at run time, as the analyzer's are
+  const m = msg('abc@host-x');
+  assert.equal(m.hasCallId(held), true);
+  assert.equal(m.callId, held);
+  assert.equal(msg('abc@host-x').hasCallId('abc@host-y'), false);
+  assert.equal(msg('abc@host-x').hasCallId('abc@host-x '), false);
+  const trailing = msg('abc@host-x ');
+  assert.equal(trailing.hasCallId('abc@host-x '), trailing.callId === 'abc@host-x ');
+  const accented = msg('café@h');
+  assert.equal(accented.hasCallId('café@h'), false, 'non-ASCII is left to callId');
+  assert.equal(accented.callId, 'café@h');
+  assert.equal(accented.hasCallId('café@h'), true, 'once made, the string answers');
+  const folded = SipMessage.parse(crlf('OPTIONS sip:b@h SIP/2.0\nCall-ID: a\n b\nCSeq: 1 OPTIONS\n\n'))!;
+  assert.equal(folded.hasCallId('a b'), false);
+  assert.equal(folded.callId, 'a b');
+  assert.equal(SipMessage.parse(crlf('OPTIONS sip:b@h SIP/2.0\nCSeq: 1 OPTIONS\n\n'))!.hasCallId(''), false, 'no Call-ID');
+});

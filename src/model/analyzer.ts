@@ -1,4 +1,4 @@
-import type { SipPacket } from '../sip/index.js';
+import type { SipMessage, SipPacket } from '../sip/index.js';
 import { AuthTracker, NO_CHECKS, type AuthCheck } from './auth.js';
 import { DEFAULT_CORRELATION_HEADERS, LegCorrelator, type LegLink } from './legs.js';
 import type { Secrets } from './secrets.js';
@@ -30,6 +30,9 @@ export interface AnalyzerOptions {
   /** Called for every message with what the model made of it. */
   onObserved?: (o: Observed, s: Session) => void;
 }
+
+/** Call-IDs remembered by the analyzer's look-up cache. */
+const RECENT = 8;
 
 /** The links of a release when no call is linked (never added to). */
 const NO_LINKS: ReadonlySet<LegLink> = new Set<LegLink>();
@@ -64,6 +67,10 @@ export interface SessionGroup {
  */
 export class Analyzer {
   private readonly open = new Map<string, Slot>();
+  /** The last Call-IDs looked up and their slots (see recentSlot), replaced in turn. */
+  private readonly recentIds = new Array<string | undefined>(RECENT).fill(undefined);
+  private readonly recentSlots = new Array<Slot | undefined>(RECENT).fill(undefined);
+  private recentNext = 0;
   private openCount = 0;
   private readonly auth: AuthTracker;
   private readonly legs: LegCorrelator;
@@ -103,11 +110,15 @@ export class Analyzer {
   }
 
   packet(p: SipPacket): void {
+    let slot = this.recentSlot(p.msg);
     const callId = p.msg.callId;
     if (callId === undefined) return; // nothing to group it by; counted as malformed upstream
     const t = packetTime(p);
     if (t > this.now) this.now = t;
-    let slot = this.open.get(callId);
+    if (!slot) {
+      slot = this.open.get(callId);
+      if (slot) this.remember(callId, slot);
+    }
     const story = storyOf(p.msg.isRequest ? p.msg.method : p.msg.cseq?.method ?? '', slot);
     let s = slot?.[story];
     if (!s) {
@@ -120,6 +131,7 @@ export class Analyzer {
       if (!slot) {
         slot = {};
         this.open.set(callId, slot);
+        this.remember(callId, slot);
       }
       slot[story] = s;
       this.openCount++;
@@ -212,6 +224,23 @@ export class Analyzer {
     if ([...g].every((x) => this.ready(x, all))) this.release([...g]);
   }
 
+  /**
+   * The open slot of the message's Call-ID when it is one of the last few looked up: messages of
+   * a call come close together, and comparing bytes with a held Call-ID costs less than making
+   * the string and hashing it for the map (it then shares the held string).
+   */
+  private recentSlot(msg: SipMessage): Slot | undefined {
+    const ids = this.recentIds;
+    for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined && msg.hasCallId(ids[i]!)) return this.recentSlots[i];
+    return undefined;
+  }
+
+  private remember(callId: string, slot: Slot): void {
+    this.recentIds[this.recentNext] = callId;
+    this.recentSlots[this.recentNext] = slot;
+    this.recentNext = (this.recentNext + 1) % RECENT;
+  }
+
   private close(s: Session): void {
     const slot = this.open.get(s.callId);
     if (!slot) return;
@@ -220,7 +249,15 @@ export class Analyzer {
     else if (slot.other === s) slot.other = undefined;
     else return;
     this.openCount--;
-    if (!slot.call && !slot.reg && !slot.other) this.open.delete(s.callId);
+    if (!slot.call && !slot.reg && !slot.other) {
+      this.open.delete(s.callId);
+      for (let i = 0; i < RECENT; i++) {
+        if (this.recentSlots[i] === slot) {
+          this.recentIds[i] = undefined;
+          this.recentSlots[i] = undefined;
+        }
+      }
+    }
   }
 
   private release(members: Session[]): void {

@@ -178,7 +178,7 @@ export class SipMessage {
   }
 
   private validate(): void {
-    if (this.callId === undefined) this.flag('missing-call-id');
+    if (!this.has('call-id')) this.flag('missing-call-id');
     if (this.cseq === undefined) this.flag(this.has('cseq') ? 'bad-cseq' : 'missing-cseq');
     else if (this.isRequest && this.cseq.method !== this.method && this.method !== 'ACK' && this.method !== 'CANCEL') this.flag('cseq-method-mismatch');
     if (!this.has('from')) this.flag('missing-from');
@@ -306,6 +306,30 @@ export class SipMessage {
    */
   shareCallId(same: string): void {
     if (this.callIdCache === same) this.callIdCache = same;
+  }
+
+  /**
+   * Whether this message's Call-ID is `id`, told from the bytes without making a string (plain
+   * ASCII values; anything else answers false, and the caller then asks callId). When it is,
+   * `id` becomes the cached Call-ID.
+   */
+  hasCallId(id: string): boolean {
+    if (this.callIdCache !== undefined) {
+      if (this.callIdCache !== id) return false;
+      this.callIdCache = id;
+      return true;
+    }
+    const i = this.find('call-id');
+    if (i < 0) return false;
+    const vs = this.at(i + 2);
+    if (this.at(i + 3) - vs !== id.length) return false;
+    const raw = this.raw;
+    for (let k = 0; k < id.length; k++) {
+      const c = raw[vs + k]!;
+      if (c >= 0x80 || c !== id.charCodeAt(k)) return false;
+    }
+    this.callIdCache = id;
+    return true;
   }
 
   get cseq(): CSeq | undefined {
