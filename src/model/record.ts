@@ -83,6 +83,12 @@ function empty(): CallRecord {
   };
 }
 
+/** The first transaction of a method. */
+function firstOf(txs: readonly Transaction[], method: string): Transaction | undefined {
+  for (let i = 0; i < txs.length; i++) if (txs[i]!.method === method) return txs[i];
+  return undefined;
+}
+
 /** The first 18x of the call attempts, in order (§13.3.1.1: the callee is alerting). */
 function firstRinging(invites: readonly Transaction[]): ResponseNote | undefined {
   for (const t of invites) if (t.ringing) return t.ringing;
@@ -130,11 +136,11 @@ function fillCall(r: CallRecord, s: Session, invites: readonly Transaction[], fi
   const start = firstInvite?.requestTime ?? s.firstTime;
   const ring = firstRinging(invites);
   const answer = lastInvite?.answered;
-  const cancel = s.transactions.find((t) => t.method === 'CANCEL');
+  const cancel = firstOf(s.transactions, 'CANCEL');
   // A BYE ends the call only if there was one to end: after a 2xx, or in the early dialog while the
   // INVITE is still pending (the caller hanging up; §15). A BYE after a failure changes nothing.
   const pending = lastInvite !== undefined && lastInvite.finalStatus === 0;
-  const bye = answer || pending ? s.transactions.find((t) => t.method === 'BYE') : undefined;
+  const bye = answer || pending ? firstOf(s.transactions, 'BYE') : undefined;
   const ringTime = ring?.time;
   const answerTime = answer?.time;
   const earlyBye = !answer && bye !== undefined;
