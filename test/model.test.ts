@@ -249,3 +249,23 @@ test('a Call-ID heard again after its story was told starts a new one (the analy
   assert.deepEqual(twice.slice(first.length).map(strip), first.map(strip));
   assert.deepEqual(twice.slice(0, first.length), first);
 });
+
+test('Tombstones keep every Call-ID at least until its time is up, and drop old generations whole', async () => {
+  const { Tombstones } = await import('../src/model/tombstones.js');
+  const span = 32;
+  const t = new Tombstones(span);
+  const due = new Map<string, number>();
+  for (let now = 0; now < 1000; now += 0.5) {
+    t.advance(now);
+    const id = `c${now}`;
+    t.set(id, now + span);
+    due.set(id, now + span);
+    for (const [k, until] of due) {
+      if (until >= now) assert.equal(t.until(k), until, `${k} is still due at ${now}`);
+      else if (until < now - 2 * span - 1) assert.equal(t.until(k), undefined, `${k} is long gone at ${now}`);
+    }
+  }
+  t.set('again', 10);
+  t.set('again', 2000);
+  assert.equal(t.until('again'), 2000, 'the newer time wins');
+});

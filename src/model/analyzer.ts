@@ -3,6 +3,7 @@ import { AuthTracker, NO_CHECKS, type AuthCheck } from './auth.js';
 import { DEFAULT_CORRELATION_HEADERS, LegCorrelator, type LegLink } from './legs.js';
 import type { Secrets } from './secrets.js';
 import { Session, type Observed, type Story } from './session.js';
+import { Tombstones } from './tombstones.js';
 import { packetTime } from './transaction.js';
 
 export interface AnalyzerOptions {
@@ -85,9 +86,9 @@ export class Analyzer {
   emitted = 0;
   /**
    * Call-IDs of emitted sessions, per story → capture time until which late messages are
-   * absorbed. Insertion order is time order.
+   * absorbed (tombstoneSec after the session's last message).
    */
-  private readonly tombstones: Record<Story, Map<string, number>> = { call: new Map(), reg: new Map(), other: new Map() };
+  private readonly tombstones: Record<Story, Tombstones>;
   /** Messages that arrived after their session was emitted (late retransmissions). */
   late = 0;
 
@@ -97,6 +98,7 @@ export class Analyzer {
   ) {
     this.linger = opts.lingerSec ?? 4;
     this.tombstoneSec = opts.tombstoneSec ?? 32;
+    this.tombstones = { call: new Tombstones(this.tombstoneSec), reg: new Tombstones(this.tombstoneSec), other: new Tombstones(this.tombstoneSec) };
     this.idle = opts.idleSec ?? 7200;
     this.auth = new AuthTracker(opts.secrets);
     this.legs = new LegCorrelator(
@@ -122,7 +124,7 @@ export class Analyzer {
     const story = storyOf(p.msg.isRequest ? p.msg.method : p.msg.cseq?.method ?? '', slot);
     let s = slot?.[story];
     if (!s) {
-      const until = this.tombstones[story].get(callId);
+      const until = this.tombstones[story].until(callId);
       if (until !== undefined && t <= until && (!p.msg.isRequest || p.msg.method !== 'INVITE' || p.msg.toTag)) {
         this.late++; // a straggler of a session already told: not a new story
         return;
@@ -199,12 +201,9 @@ export class Analyzer {
 
   private sweep(all = false): void {
     this.lastSweep = this.now;
-    for (const tombstones of [this.tombstones.call, this.tombstones.reg, this.tombstones.other]) {
-      for (const [callId, until] of tombstones) {
-        if (until >= this.now) break; // insertion order is time order
-        tombstones.delete(callId);
-      }
-    }
+    this.tombstones.call.advance(this.now);
+    this.tombstones.reg.advance(this.now);
+    this.tombstones.other.advance(this.now);
     const seen = new Set<Set<Session>>();
     for (const slot of this.open.values()) {
       if (slot.call) this.sweepOne(slot.call, all, seen);
@@ -270,9 +269,7 @@ export class Analyzer {
     for (const m of members) {
       this.legs.forget(m);
       this.close(m);
-      const tombstones = this.tombstones[m.story];
-      tombstones.delete(m.callId);
-      tombstones.set(m.callId, m.lastTime + this.tombstoneSec);
+      this.tombstones[m.story].set(m.callId, m.lastTime + this.tombstoneSec);
       if (this.groups.size) {
         this.groups.delete(m);
         this.linksOf.delete(m);
