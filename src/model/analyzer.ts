@@ -38,12 +38,15 @@ const RECENT = 8;
 /** The links of a release when no call is linked (never added to). */
 const NO_LINKS: ReadonlySet<LegLink> = new Set<LegLink>();
 
-const CALL_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE']);
+/** Methods of the INVITE dialog's story (compared as strings: a set lookup per message costs more). */
+function isCallMethod(m: string): boolean {
+  return m === 'INVITE' || m === 'ACK' || m === 'BYE' || m === 'CANCEL' || m === 'PRACK' || m === 'UPDATE';
+}
 
 
 function storyOf(method: string, slot: Slot | undefined): Story {
   if (method === 'REGISTER') return 'reg';
-  if (CALL_METHODS.has(method) || slot?.call) return 'call';
+  if (isCallMethod(method) || slot?.call) return 'call';
   return 'other';
 }
 

@@ -26,16 +26,12 @@ export function indexOfByte(buf: Buffer, byte: number, from: number): number {
 }
 
 /** Known method names by length, so a method read off the wire is the same string every time. */
-const METHODS_BY_LENGTH = new Map<number, string[]>();
-for (const m of KNOWN_METHODS) {
-  const list = METHODS_BY_LENGTH.get(m.length) ?? [];
-  list.push(m);
-  METHODS_BY_LENGTH.set(m.length, list);
-}
+const METHODS_BY_LENGTH: string[][] = [];
+for (const m of KNOWN_METHODS) (METHODS_BY_LENGTH[m.length] ??= []).push(m);
 
 /** The token at [start, end) as a string; a known method is returned without allocating. */
 export function methodString(buf: Buffer, start: number, end: number): string {
-  const candidates = METHODS_BY_LENGTH.get(end - start);
+  const candidates = METHODS_BY_LENGTH[end - start];
   if (candidates) {
     outer: for (const m of candidates) {
       for (let i = 0; i < m.length; i++) if (buf[start + i] !== m.charCodeAt(i)) continue outer;
