@@ -232,9 +232,8 @@ export class Analyzer {
    * the string and hashing it for the map (it then shares the held string).
    */
   private recentSlot(msg: SipMessage): Slot | undefined {
-    const ids = this.recentIds;
-    for (let i = 0; i < ids.length; i++) if (ids[i] !== undefined && msg.hasCallId(ids[i]!)) return this.recentSlots[i];
-    return undefined;
+    const i = msg.indexOfCallId(this.recentIds);
+    return i < 0 ? undefined : this.recentSlots[i];
   }
 
   private remember(callId: string, slot: Slot): void {

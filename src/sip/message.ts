@@ -309,27 +309,29 @@ export class SipMessage {
   }
 
   /**
-   * Whether this message's Call-ID is `id`, told from the bytes without making a string (plain
-   * ASCII values; anything else answers false, and the caller then asks callId). When it is,
-   * `id` becomes the cached Call-ID.
+   * Which of `ids` this message's Call-ID is (-1 for none), told from the bytes without making a
+   * string (plain ASCII values; anything else answers -1, and the caller then asks callId). The
+   * matching string becomes the cached Call-ID.
    */
-  hasCallId(id: string): boolean {
-    if (this.callIdCache !== undefined) {
-      if (this.callIdCache !== id) return false;
-      this.callIdCache = id;
-      return true;
-    }
+  indexOfCallId(ids: ReadonlyArray<string | undefined>): number {
+    const cached = this.callIdCache;
+    if (cached !== undefined) return cached === null ? -1 : ids.indexOf(cached);
     const i = this.find('call-id');
-    if (i < 0) return false;
+    if (i < 0) return -1;
     const vs = this.at(i + 2);
-    if (this.at(i + 3) - vs !== id.length) return false;
+    const len = this.at(i + 3) - vs;
     const raw = this.raw;
-    for (let k = 0; k < id.length; k++) {
-      const c = raw[vs + k]!;
-      if (c >= 0x80 || c !== id.charCodeAt(k)) return false;
+    next: for (let j = 0; j < ids.length; j++) {
+      const id = ids[j];
+      if (id === undefined || id.length !== len) continue;
+      for (let k = 0; k < len; k++) {
+        const c = raw[vs + k]!;
+        if (c >= 0x80 || c !== id.charCodeAt(k)) continue next;
+      }
+      this.callIdCache = id;
+      return j;
     }
-    this.callIdCache = id;
-    return true;
+    return -1;
   }
 
   get cseq(): CSeq | undefined {
