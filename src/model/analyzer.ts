@@ -127,8 +127,10 @@ export class Analyzer {
     const story = storyOf(p.msg.isRequest ? p.msg.method : p.msg.cseq?.method ?? '', slot);
     let s = slot?.[story];
     if (!s) {
-      const until = this.tombstones[story].until(callId);
-      if (until !== undefined && t <= until && (!p.msg.isRequest || p.msg.method !== 'INVITE' || p.msg.toTag)) {
+      // An INVITE outside a dialog always starts a story: only other messages are looked up.
+      const straggler = !p.msg.isRequest || p.msg.method !== 'INVITE' || p.msg.toTag;
+      const until = straggler ? this.tombstones[story].until(callId) : undefined;
+      if (until !== undefined && t <= until) {
         this.late++; // a straggler of a session already told: not a new story
         return;
       }
