@@ -271,9 +271,12 @@ describe('terminal UI on the seed capture (tmux)', { concurrency: 2, timeout: 60
     assert.match(bar, /Enter\s+flow\s+Space\s+select.*\?\s+help\s+q\s+quit/, `the help bar: ${bar}`);
     await s.keys('?');
     let help = await s.waitForText('call list');
-    for (let page = 0; page < 3; page++) {
+    // Every PageDown scrolls a page (the first one did not: blessed moved a hidden cursor down
+    // the visible page first); each page is waited for, a busy machine showed the one before.
+    for (let page = 2; page <= 6 && !/^menus$/m.test(help); page++) {
+      const before = await s.screen();
       await s.keys('PageDown');
-      help += await s.screen();
+      help += await s.waitFor((x) => x !== before, `help page ${page}`);
     }
     for (const section of ['everywhere', 'call list', 'ladder (call flow)', 'message', 'diff of two messages', 'menus']) assert.match(help, new RegExp(`^${section.replace(/[()]/g, '\\$&')}$`, 'm'), section);
     for (const key of ['Space', 'f F7', '/ n N', 'w F2', 'Left Right', 'Ctrl-C']) assert.ok(help.includes(key), `lists ${key}`);

@@ -47,7 +47,7 @@ export class HelpScreen implements Screen {
 
   create(app: App): void {
     this.app = app;
-    this.box = blessed.box({ parent: app.screen, top: 1, left: 0, width: '100%', height: app.bodyHeight, tags: true, scrollable: true, wrap: true });
+    this.box = blessed.box({ parent: app.screen, top: 1, left: 0, width: '100%', height: app.bodyHeight, tags: true, scrollable: true, alwaysScroll: true, wrap: true });
     this.box.setContent(helpLines().join('\n'));
   }
 

@@ -68,7 +68,7 @@ export class LadderScreen implements Screen {
     this.app = app;
     this.box = blessed.box({ parent: app.screen, top: 1, left: 0, width: 10, height: 1, tags: true });
     this.sep = blessed.box({ parent: app.screen, top: 1, left: 0, width: 1, height: 1, tags: true });
-    this.rawBox = blessed.box({ parent: app.screen, top: 1, left: 0, width: 10, height: 1, tags: true, scrollable: true, wrap: true });
+    this.rawBox = blessed.box({ parent: app.screen, top: 1, left: 0, width: 10, height: 1, tags: true, scrollable: true, alwaysScroll: true, wrap: true });
     this.resize();
   }
 

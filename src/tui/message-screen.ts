@@ -46,7 +46,7 @@ export class MessageScreen implements Screen {
 
   create(app: App): void {
     this.app = app;
-    this.box = blessed.box({ parent: app.screen, top: 1, left: 0, width: '100%', height: app.bodyHeight, tags: true, scrollable: true, wrap: true });
+    this.box = blessed.box({ parent: app.screen, top: 1, left: 0, width: '100%', height: app.bodyHeight, tags: true, scrollable: true, alwaysScroll: true, wrap: true });
     this.shown = -1;
     this.render(); // the text is there at once, for keys typed ahead (End)
   }
