@@ -45,7 +45,6 @@ export class Transaction {
    * by. Made at the first response, exactly as long as needed (a call lingers with it).
    */
   private seen: ReadonlyArray<number | string> | undefined;
-  firstResponseTime: number | undefined;
   finalStatus = 0;
   finalTime: number | undefined;
   /** Whether the ACK for a non-2xx final response was seen (INVITE only). */
@@ -84,11 +83,7 @@ export class Transaction {
     }
   }
 
-  /** Milliseconds from the request to its first response, and to its final response. */
-  get firstResponseMs(): number | undefined {
-    return this.firstResponseTime === undefined ? undefined : (this.firstResponseTime - this.requestTime) * 1000;
-  }
-
+  /** Milliseconds from the request to its final response. */
   get finalResponseMs(): number | undefined {
     return this.finalTime === undefined ? undefined : (this.finalTime - this.requestTime) * 1000;
   }
@@ -99,20 +94,21 @@ export class Transaction {
     const status = m.status;
     // A retransmitted response repeats status and To tag (§17.1.1.2 absorbs these). The list
     // is short (a few responses per transaction): a scan beats keeping a set of keys.
-    const tag = m.toTag ?? '';
+    let tag = m.toTag ?? '';
     const seen = this.seen;
     if (!seen) this.seen = [status, tag];
     else {
       for (let i = 0; i < seen.length; i += 2) {
-        if (seen[i] === status && seen[i + 1] === tag) {
+        if (seen[i + 1] !== tag) continue;
+        if (seen[i] === status) {
           this.retransmissions++;
           return true;
         }
+        tag = seen[i + 1] as string; // the string already held (a call lingers with it)
       }
       this.seen = seen.concat(status, tag); // exact size (see append)
     }
     const t = packetTime(p);
-    if (this.firstResponseTime === undefined) this.firstResponseTime = t;
     const firstFinal = status >= 200 && this.finalTime === undefined;
     if (firstFinal) {
       this.finalStatus = status;
