@@ -45,6 +45,11 @@ function isWs(c: number | undefined): boolean {
   return c === SP || c === HTAB;
 }
 
+/** Bytes the plain scans read as they are: ASCII without line breaks (the rest goes to the parsers). */
+function plainByte(c: number): boolean {
+  return c < 0x80 && c !== 0x0d && c !== 0x0a;
+}
+
 function skipWs(buf: Buffer, p: number, end: number): number {
   while (p < end && isWs(buf[p])) p++;
   return p;
@@ -105,19 +110,19 @@ export function tagFromBytes(buf: Buffer, start: number, end: number): string | 
   for (; i < end; i++) {
     const c = buf[i]!;
     if (c === LT) break;
-    if (c === DQUOTE || c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
+    if (c === DQUOTE || !plainByte(c)) return undefined;
   }
   if (i < end) {
     angle = i;
     for (i++; i < end; i++) {
       const c = buf[i]!;
       if (c === GT) break;
-      if (c === DQUOTE || c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
+      if (c === DQUOTE || !plainByte(c)) return undefined;
     }
     if (i < end) gt = i;
     for (i++; i < end; i++) {
       const c = buf[i]!;
-      if (c === DQUOTE || c >= 0x80 || c === 0x0d || c === 0x0a) return undefined;
+      if (c === DQUOTE || !plainByte(c)) return undefined;
     }
   }
   if (angle >= 0) {
@@ -215,7 +220,7 @@ export function viaSpans(buf: Buffer, start: number, end: number, out: ViaSpans)
   for (; p < end; p++) {
     const c = buf[p]!;
     if (c === COMMA) break;
-    if (c >= 0x80 || c === 0x0d || c === 0x0a) return VIA_ASK_PARSER;
+    if (!plainByte(c)) return VIA_ASK_PARSER;
     if (c !== SEMI || out.branchStart >= 0) continue;
     let r = p + 1;
     while (r < end && isWs(buf[r])) r++;
@@ -239,14 +244,9 @@ function viaToken(buf: Buffer, p: number, end: number): number {
   for (; p < end; p++) {
     const c = buf[p]!;
     if (c === SP || c === HTAB || c === SEMI || c === COMMA) return p;
-    if (c >= 0x80 || c === 0x0d || c === 0x0a) return -1;
+    if (!plainByte(c)) return -1;
   }
   return p;
-}
-
-/** Bytes the plain Via scan reads as they are: ASCII without line breaks. */
-function plainByte(c: number): boolean {
-  return c < 0x80 && c !== 0x0d && c !== 0x0a;
 }
 
 /** A top value that does not read as a Via: unless a byte in it needs the string parser. */
