@@ -1,8 +1,9 @@
 /**
- * Integer reads off byte arrays for the per-packet paths. Buffer's read methods are correct but
- * a call to one goes through V8's generic property lookup on every packet (measured: a loop of
- * readUInt16BE calls takes five times as long as the same reads done here). Callers check
- * bounds first, as they must for the Buffer methods too (those throw past the end).
+ * Integer reads off byte arrays for the per-packet paths (capture records, link, IP and transport
+ * headers). Buffer's read methods are correct but a call to one goes through V8's generic
+ * property lookup on every packet (measured: a loop of readUInt16BE calls takes five times as
+ * long as the same reads done here). Unlike those, these do not throw past the end: callers
+ * check bounds first, as every decoder path does before it reads a header.
  */
 export function u16be(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;

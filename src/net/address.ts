@@ -1,4 +1,4 @@
-import { u32be } from '../capture/bytes.js';
+import { u16be, u32be } from '../capture/bytes.js';
 
 const DEC: string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
@@ -23,7 +23,7 @@ export function ipv4String(buf: Buffer, off: number): string {
 /** IPv6 text form of RFC 5952: lower case, leading zeros dropped, longest zero run as `::`. */
 export function ipv6String(buf: Buffer, off: number): string {
   const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push(buf.readUInt16BE(off + i * 2));
+  for (let i = 0; i < 8; i++) words.push(u16be(buf, off + i * 2));
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {

@@ -1,4 +1,4 @@
-import { u16be } from '../capture/bytes.js';
+import { u16be, u32be } from '../capture/bytes.js';
 import type { Frame } from '../capture/types.js';
 import { ipv4String, ipv6String } from './address.js';
 import type { Counters } from './counters.js';
@@ -78,7 +78,7 @@ export class FrameDecoder {
     for (;;) {
       if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
         if (buf.length - off < 4) return this.truncated('truncated-link');
-        type = buf.readUInt16BE(off + 2);
+        type = u16be(buf, off + 2);
         off += 4;
         continue;
       }
@@ -86,7 +86,7 @@ export class FrameDecoder {
         // PPPoE session header (RFC 2516) is 6 bytes, then the PPP protocol field.
         if (buf.length - off < 8) return this.truncated('truncated-link');
         this.counters.tunnel('pppoe');
-        type = pppToEthertype(buf.readUInt16BE(off + 6));
+        type = pppToEthertype(u16be(buf, off + 6));
         off += 8;
         continue;
       }
@@ -130,7 +130,7 @@ export class FrameDecoder {
     const more = (fragField & 0x2000) !== 0;
     const fragOffset = (fragField & 0x1fff) * 8;
     if (more || fragOffset) {
-      const whole = this.fragments.add(`4|${src}|${dst}|${buf.readUInt16BE(off + 4)}|${proto}`, fragOffset, more, buf.subarray(off + ihl, end), this.frame.tsSec);
+      const whole = this.fragments.add(`4|${src}|${dst}|${u16be(buf, off + 4)}|${proto}`, fragOffset, more, buf.subarray(off + ihl, end), this.frame.tsSec);
       if (!whole) return;
       return this.l4(proto, whole, 0, whole.length, src, dst, 4, depth);
     }
@@ -143,7 +143,7 @@ export class FrameDecoder {
     if (buf.length - off < 40) return this.truncated('truncated-ip');
     if (buf[off]! >> 4 !== 6) return c.drop('bad-ip-header');
     c.ipv6++;
-    const plen = buf.readUInt16BE(off + 4);
+    const plen = u16be(buf, off + 4);
     const end = plen === 0 ? buf.length : Math.min(buf.length, off + 40 + plen);
     let next = buf[off + 6]!;
     const src = ipv6String(buf, off + 8);
@@ -156,13 +156,13 @@ export class FrameDecoder {
     let payload = buf.subarray(p, end);
     if (next === 44) {
       if (end - p < 8) return this.truncated('truncated-ip');
-      const field = buf.readUInt16BE(p + 2);
+      const field = u16be(buf, p + 2);
       const fragOffset = field & 0xfff8;
       const more = (field & 1) === 1;
       next = buf[p]!;
       payload = buf.subarray(p + 8, end);
       if (more || fragOffset) {
-        const whole = this.fragments.add(`6|${src}|${dst}|${buf.readUInt32BE(p + 4)}`, fragOffset, more, payload, this.frame.tsSec);
+        const whole = this.fragments.add(`6|${src}|${dst}|${u32be(buf, p + 4)}`, fragOffset, more, payload, this.frame.tsSec);
         if (!whole) return;
         payload = whole;
       }
@@ -219,8 +219,8 @@ export class FrameDecoder {
         c.tcp++;
         const hl = (buf[off + 12]! >> 4) * 4;
         if (hl < 20 || off + hl > end) return this.truncated('truncated-l4');
-        const m = this.meta(src, dst, buf.readUInt16BE(off), buf.readUInt16BE(off + 2), family);
-        this.handler.segment({ ...m, seq: buf.readUInt32BE(off + 4), flags: buf[off + 13]!, payload: buf.subarray(off + hl, end) });
+        const m = this.meta(src, dst, u16be(buf, off), u16be(buf, off + 2), family);
+        this.handler.segment({ ...m, seq: u32be(buf, off + 4), flags: buf[off + 13]!, payload: buf.subarray(off + hl, end) });
         return;
       }
       case PROTO_SCTP:
@@ -276,18 +276,18 @@ export class FrameDecoder {
   private sctp(buf: Buffer, off: number, end: number, src: string, dst: string, family: 4 | 6): void {
     const c = this.counters;
     if (end - off < 12) return this.truncated('truncated-l4');
-    const meta = this.meta(src, dst, buf.readUInt16BE(off), buf.readUInt16BE(off + 2), family);
+    const meta = this.meta(src, dst, u16be(buf, off), u16be(buf, off + 2), family);
     let found = false;
     for (let p = off + 12; p + 4 <= end; ) {
       const type = buf[p]!;
-      const len = buf.readUInt16BE(p + 2);
+      const len = u16be(buf, p + 2);
       if (len < 4 || p + len > end) break;
       if (type === 0 && len > 16) {
         found = true;
-        this.sctpData(meta, buf[p + 1]!, buf.readUInt16BE(p + 8), buf.subarray(p + 16, p + len));
+        this.sctpData(meta, buf[p + 1]!, u16be(buf, p + 8), buf.subarray(p + 16, p + len));
       } else if (type === 64 && len > 20) {
         found = true; // I-DATA (RFC 8260)
-        this.sctpData(meta, buf[p + 1]!, buf.readUInt16BE(p + 8), buf.subarray(p + 20, p + len));
+        this.sctpData(meta, buf[p + 1]!, u16be(buf, p + 8), buf.subarray(p + 20, p + len));
       }
       p += (len + 3) & ~3;
     }

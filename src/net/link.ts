@@ -2,7 +2,7 @@
  * Link-layer headers (https://www.tcpdump.org/linktypes.html). Each function answers with the
  * EtherType of what follows and where it starts, or a negative code when it cannot.
  */
-import { u16be } from '../capture/bytes.js';
+import { u16be, u32be, u32le } from '../capture/bytes.js';
 
 export const ETH_IPV4 = 0x0800;
 export const ETH_IPV6 = 0x86dd;
@@ -80,12 +80,12 @@ export function linkHeader(linktype: number, buf: Buffer, out: LinkResult): void
       return;
     case LINKTYPE_LINUX_SLL:
       if (buf.length < 16) return void (out.type = LINK_TRUNCATED);
-      out.type = buf.readUInt16BE(14);
+      out.type = u16be(buf, 14);
       out.offset = 16;
       return;
     case LINKTYPE_LINUX_SLL2:
       if (buf.length < 20) return void (out.type = LINK_TRUNCATED);
-      out.type = buf.readUInt16BE(0);
+      out.type = u16be(buf, 0);
       out.offset = 20;
       return;
     case LINKTYPE_RAW:
@@ -102,14 +102,14 @@ export function linkHeader(linktype: number, buf: Buffer, out: LinkResult): void
     case LINKTYPE_NULL: {
       if (buf.length < 4) return void (out.type = LINK_TRUNCATED);
       // Host byte order of the capturing machine: try both.
-      const le = afToEthertype(buf.readUInt32LE(0));
-      out.type = le !== LINK_UNKNOWN ? le : afToEthertype(buf.readUInt32BE(0));
+      const le = afToEthertype(u32le(buf, 0));
+      out.type = le !== LINK_UNKNOWN ? le : afToEthertype(u32be(buf, 0));
       out.offset = 4;
       return;
     }
     case LINKTYPE_LOOP:
       if (buf.length < 4) return void (out.type = LINK_TRUNCATED);
-      out.type = afToEthertype(buf.readUInt32BE(0));
+      out.type = afToEthertype(u32be(buf, 0));
       out.offset = 4;
       return;
     case LINKTYPE_PPP_ETHER:
@@ -121,7 +121,7 @@ export function linkHeader(linktype: number, buf: Buffer, out: LinkResult): void
       // Optional HDLC address/control bytes 0xff 0x03 before the protocol field.
       const o = buf[0] === 0xff && buf[1] === 0x03 ? 2 : 0;
       if (buf.length < o + 2) return void (out.type = LINK_TRUNCATED);
-      out.type = pppToEthertype(buf.readUInt16BE(o));
+      out.type = pppToEthertype(u16be(buf, o));
       out.offset = o + 2;
       return;
     }
