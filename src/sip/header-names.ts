@@ -34,6 +34,18 @@ export function canonicalName(name: string): string {
   return SPECIAL[lower] ?? lower.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
 }
 
+/**
+ * A header name in lower case, without a new string when it is one already: callers mostly pass
+ * lower-case names, and toLowerCase makes a copy on each of the many lookups per message.
+ */
+export function lowerName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return name.toLowerCase();
+  }
+  return name;
+}
+
 /** Case-insensitive compare of raw header-name bytes with a lower-case ASCII name. */
 export function nameEquals(buf: Buffer, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;

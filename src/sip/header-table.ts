@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
-import { HOT_HEADERS } from './header-names.js';
+import { indexOfByte } from './bytes.js';
+import { HOT_HEADERS, hotSlot } from './header-names.js';
 
 /**
  * The header table of a SIP message, packed into a string: one small heap object per message,
@@ -17,6 +18,11 @@ export const TABLE_BASE = HOT_BASE + HOT_HEADERS.length;
 export const HOT_UNKNOWN = 0xffff;
 
 const LITTLE_ENDIAN = endianness() === 'LE';
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
 
 /**
  * Builds tables in one scratch buffer shared by every message (parsing is synchronous), so that
@@ -31,7 +37,44 @@ class TableBuilder {
   /** Offsets added so far (4 per header line). */
   count = 0;
 
-  start(wide: boolean): void {
+  /** Set by build() when a line had no colon (the message is flagged, the line skipped). */
+  badLine = false;
+
+  /**
+   * Builds the table of the header lines from `from` (after the start line) to the empty line
+   * (§7.3): returns the offset after the empty line, or -1 when there is none.
+   */
+  build(raw: Buffer, from: number): number {
+    this.start(raw.length > 0xffff);
+    this.badLine = false;
+    for (let p = from; p < raw.length; ) {
+      let le = indexOfByte(raw, LF, p);
+      if (le < 0) le = raw.length;
+      const contentEnd = le > p && raw[le - 1] === CR ? le - 1 : le;
+      if (contentEnd === p) return le + 1; // the empty line
+      const c = raw[p];
+      if ((c === SP || c === HTAB) && this.count > 0) {
+        this.extend(contentEnd); // folded continuation (§7.3.1)
+      } else {
+        // Look for the colon on this line only: scanning past it would be quadratic.
+        let colon = p;
+        while (colon < contentEnd && raw[colon] !== COLON) colon++;
+        if (colon >= contentEnd) {
+          this.badLine = true;
+        } else {
+          let ne = colon;
+          while (ne > p && (raw[ne - 1] === SP || raw[ne - 1] === HTAB)) ne--;
+          let vs = colon + 1;
+          while (vs < contentEnd && (raw[vs] === SP || raw[vs] === HTAB)) vs++;
+          this.header(hotSlot(raw, p, ne), p, ne, vs, contentEnd);
+        }
+      }
+      p = le + 1;
+    }
+    return -1;
+  }
+
+  private start(wide: boolean): void {
     this.units.fill(0, 0, TABLE_BASE);
     this.units[0] = wide ? 1 : 0;
     this.wide = wide;
@@ -40,7 +83,7 @@ class TableBuilder {
   }
 
   /** Adds one header line; `slot` is its HOT_HEADERS slot or -1. */
-  header(slot: number, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
+  private header(slot: number, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
     if (this.n + 8 > this.units.length) this.grow();
     const units = this.units;
     if (slot >= 0 && units[HOT_BASE + slot] === 0) units[HOT_BASE + slot] = Math.min(HOT_UNKNOWN, this.count + 1);
@@ -61,16 +104,12 @@ class TableBuilder {
   }
 
   /** A folded continuation line (§7.3.1): the last header's value now ends at `valueEnd`. */
-  extend(valueEnd: number): void {
+  private extend(valueEnd: number): void {
     if (this.count === 0) return;
     if (this.wide) {
       this.units[this.n - 2] = valueEnd >>> 16;
       this.units[this.n - 1] = valueEnd & 0xffff;
     } else this.units[this.n - 1] = valueEnd;
-  }
-
-  get hasHeaders(): boolean {
-    return this.count > 0;
   }
 
   /** The table as a string. */

@@ -1,4 +1,4 @@
-import { COMPACT_OF, canonicalName, hotSlot, hotSlotOf, nameEquals } from './header-names.js';
+import { COMPACT_OF, canonicalName, hotSlotOf, lowerName, nameEquals } from './header-names.js';
 import { HOT_BASE, HOT_UNKNOWN, TABLE_BASE, tableBuilder } from './header-table.js';
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
@@ -24,22 +24,9 @@ export type Malformation =
 
 const LF = 0x0a;
 const CR = 0x0d;
-const COLON = 0x3a;
 
 /** Most messages are well formed: they share this empty list instead of one each. */
 const NO_PROBLEMS: readonly Malformation[] = Object.freeze([]);
-
-/**
- * A header name in lower case, without a new string when it is one already: callers mostly pass
- * lower-case names, and toLowerCase makes a copy on each of the many lookups per message.
- */
-function lowerName(name: string): string {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return name.toLowerCase();
-  }
-  return name;
-}
 
 /**
  * One SIP message (RFC 3261 §7) over its raw bytes. Construction finds the start line and the
@@ -78,37 +65,9 @@ export class SipMessage {
     this.borrowed = borrowed;
     this.isRequest = kind === LineKind.Request;
     this.startEnd = lineEnd > 0 && raw[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-    let p = lineEnd + 1;
-    let headerEnd = -1;
     const table = tableBuilder;
-    table.start(raw.length > 0xffff);
-    while (p < raw.length) {
-      let le = indexOfByte(raw, LF, p);
-      if (le < 0) le = raw.length;
-      const contentEnd = le > p && raw[le - 1] === CR ? le - 1 : le;
-      if (contentEnd === p) {
-        headerEnd = le + 1; // the empty line
-        break;
-      }
-      const c = raw[p];
-      if ((c === 0x20 || c === 0x09) && table.hasHeaders) {
-        table.extend(contentEnd); // folded continuation (§7.3.1)
-      } else {
-        // Look for the colon on this line only: scanning past it would be quadratic.
-        let colon = p;
-        while (colon < contentEnd && raw[colon] !== COLON) colon++;
-        if (colon >= contentEnd) {
-          this.flag('bad-header-line');
-        } else {
-          let ne = colon;
-          while (ne > p && (raw[ne - 1] === 0x20 || raw[ne - 1] === 0x09)) ne--;
-          let vs = colon + 1;
-          while (vs < contentEnd && (raw[vs] === 0x20 || raw[vs] === 0x09)) vs++;
-          table.header(hotSlot(raw, p, ne), p, ne, vs, contentEnd);
-        }
-      }
-      p = le + 1;
-    }
+    let headerEnd = table.build(raw, lineEnd + 1);
+    if (table.badLine) this.flag('bad-header-line');
     this.table = table.pack();
     this.count = table.count;
     if (headerEnd < 0) {
