@@ -32,7 +32,6 @@ const COLON = 0x3a;
 class TableBuilder {
   private bytes = Buffer.alloc(2048);
   private units = new Uint16Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length / 2);
-  private n = TABLE_BASE;
   private wide = false;
   /** Offsets added so far (4 per header line). */
   count = 0;
@@ -78,52 +77,47 @@ class TableBuilder {
     this.units.fill(0, 0, TABLE_BASE);
     this.units[0] = wide ? 1 : 0;
     this.wide = wide;
-    this.n = TABLE_BASE;
     this.count = 0;
   }
 
   /** Adds one header line; `slot` is its HOT_HEADERS slot or -1. */
   private header(slot: number, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
-    if (this.n + 8 > this.units.length) this.grow();
+    const k = this.count;
+    if (this.unitsFor(k + 4) > this.units.length) this.grow();
     const units = this.units;
-    if (slot >= 0 && units[HOT_BASE + slot] === 0) units[HOT_BASE + slot] = Math.min(HOT_UNKNOWN, this.count + 1);
-    this.count += 4;
-    if (!this.wide) {
-      const n = this.n;
-      units[n] = nameStart;
-      units[n + 1] = nameEnd;
-      units[n + 2] = valueStart;
-      units[n + 3] = valueEnd;
-      this.n = n + 4;
-      return;
-    }
-    this.put(nameStart);
-    this.put(nameEnd);
-    this.put(valueStart);
-    this.put(valueEnd);
+    if (slot >= 0 && units[HOT_BASE + slot] === 0) units[HOT_BASE + slot] = Math.min(HOT_UNKNOWN, k + 1);
+    this.set(k, nameStart);
+    this.set(k + 1, nameEnd);
+    this.set(k + 2, valueStart);
+    this.set(k + 3, valueEnd);
+    this.count = k + 4;
   }
 
   /** A folded continuation line (§7.3.1): the last header's value now ends at `valueEnd`. */
   private extend(valueEnd: number): void {
-    if (this.count === 0) return;
-    if (this.wide) {
-      this.units[this.n - 2] = valueEnd >>> 16;
-      this.units[this.n - 1] = valueEnd & 0xffff;
-    } else this.units[this.n - 1] = valueEnd;
+    if (this.count > 0) this.set(this.count - 1, valueEnd);
   }
 
   /** The table as a string. */
   pack(): string {
-    const end = this.n * 2;
+    const end = this.unitsFor(this.count) * 2;
     if (LITTLE_ENDIAN) return this.bytes.toString('utf16le', 0, end);
     const copy = Buffer.from(this.bytes.subarray(0, end));
     return copy.swap16().toString('utf16le');
   }
 
-  /** One offset of a wide table: two units, high then low. */
-  private put(x: number): void {
-    this.units[this.n++] = x >>> 16;
-    this.units[this.n++] = x & 0xffff;
+  /** Offset k: one unit, or two (high, low) in a wide table (SipMessage#at reads them back). */
+  private set(k: number, x: number): void {
+    if (this.wide) {
+      const u = TABLE_BASE + 2 * k;
+      this.units[u] = x >>> 16;
+      this.units[u + 1] = x & 0xffff;
+    } else this.units[TABLE_BASE + k] = x;
+  }
+
+  /** Units a table of `count` offsets takes, head included. */
+  private unitsFor(count: number): number {
+    return TABLE_BASE + (this.wide ? 2 : 1) * count;
   }
 
   private grow(): void {
