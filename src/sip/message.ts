@@ -330,6 +330,9 @@ export class SipMessage {
   }
 
   private tagOf(name: 'from' | 'to'): string | null {
+    // Parsed already (records read the caller's From): its tag is what the byte scan would find.
+    const parsed = name === 'from' ? this.fromCache : this.toCache;
+    if (parsed !== undefined) return parsed?.params['tag'] ?? null;
     const i = this.find(name);
     if (i < 0) return null;
     const fast = tagFromBytes(this.raw, this.at(i + 2), this.at(i + 3));
