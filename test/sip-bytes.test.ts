@@ -88,6 +88,10 @@ test('byte readers agree with the string parsers on 20 000 generated and mutated
     const expectedTo = toValue === undefined ? undefined : parseNameAddr(toValue).params['tag'] ?? undefined;
     assert.equal(m.toTag, expectedTo, `To: ${JSON.stringify(to)}`);
     if (expectedTo) fastTags++;
+    // hasToTag answers off the bytes (no string): asked first of a fresh message, then toTag.
+    const fresh = message(to, from, v, c);
+    assert.equal(fresh.hasToTag, !!expectedTo, `hasToTag, To: ${JSON.stringify(to)}`);
+    assert.equal(fresh.toTag, expectedTo);
     const cs = m.get('cseq');
     assert.deepEqual(m.cseq, cs === undefined ? undefined : parseCSeq(cs), `CSeq: ${JSON.stringify(c)}`);
     const key = slowKey(m);

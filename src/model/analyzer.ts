@@ -128,7 +128,7 @@ export class Analyzer {
     let s = slot?.[story];
     if (!s) {
       // An INVITE outside a dialog always starts a story: only other messages are looked up.
-      const straggler = !p.msg.isRequest || p.msg.method !== 'INVITE' || p.msg.toTag;
+      const straggler = !p.msg.isRequest || p.msg.method !== 'INVITE' || p.msg.hasToTag;
       const until = straggler ? this.tombstones[story].until(callId) : undefined;
       if (until !== undefined && t <= until) {
         this.late++; // a straggler of a session already told: not a new story
@@ -143,7 +143,7 @@ export class Analyzer {
       slot[story] = s;
       this.openCount++;
     } else p.msg.shareCallId(s.callId);
-    const firstInvite = s.kind === 'call' && p.msg.method === 'INVITE' && !p.msg.toTag && s.initialInvites.length === 0;
+    const firstInvite = s.kind === 'call' && p.msg.method === 'INVITE' && !p.msg.hasToTag && s.initialInvites.length === 0;
     const o = s.add(p);
     if (!o.retransmission) {
       if (p.msg.isRequest) {

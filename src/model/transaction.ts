@@ -72,7 +72,7 @@ export class Transaction {
     const m = request.msg;
     this.method = m.method;
     this.requestTime = packetTime(request);
-    this.initial = !m.toTag;
+    this.initial = !m.hasToTag;
     if ((this.method === 'INVITE' && this.initial) || this.method === 'REGISTER') {
       m.own();
       this.request = request;

@@ -95,12 +95,34 @@ export function cseqFromBytes(buf: Buffer, start: number, end: number): { seq: n
   return { seq, method: methodString(buf, ms, me) };
 }
 
+/** Where tagSpan() found the tag value: buf[start, end), trimmed. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** tagSpan() outcomes. */
+export const TAG_FOUND = 1;
+export const TAG_NONE = 0;
+export const TAG_ASK_PARSER = -1;
+
 /**
  * The `tag` parameter of a From/To value (§19.3) read off the bytes: parameters start after the
  * `>` of a name-addr, or after the URI of an addr-spec. Returns null when there is no tag, and
  * undefined when the value has quotes or anything else the plain scan does not handle.
  */
 export function tagFromBytes(buf: Buffer, start: number, end: number): string | null | undefined {
+  const found = tagSpan(buf, start, end, TAG);
+  return found === TAG_FOUND ? buf.toString('latin1', TAG.start, TAG.end) : found === TAG_NONE ? null : undefined;
+}
+
+const TAG: Span = { start: 0, end: 0 };
+
+/**
+ * Where the tag of a From/To value lies (see tagFromBytes), into `out`, without making its string:
+ * TAG_FOUND, TAG_NONE, or TAG_ASK_PARSER for what the plain scan leaves to the full parser.
+ */
+export function tagSpan(buf: Buffer, start: number, end: number, out: Span): number {
   let p = start;
   let angle = -1;
   let gt = -1;
@@ -110,37 +132,37 @@ export function tagFromBytes(buf: Buffer, start: number, end: number): string | 
   for (; i < end; i++) {
     const c = buf[i]!;
     if (c === LT) break;
-    if (c === DQUOTE || !plainByte(c)) return undefined;
+    if (c === DQUOTE || !plainByte(c)) return TAG_ASK_PARSER;
   }
   if (i < end) {
     angle = i;
     for (i++; i < end; i++) {
       const c = buf[i]!;
       if (c === GT) break;
-      if (c === DQUOTE || !plainByte(c)) return undefined;
+      if (c === DQUOTE || !plainByte(c)) return TAG_ASK_PARSER;
     }
     if (i < end) gt = i;
     for (i++; i < end; i++) {
       const c = buf[i]!;
-      if (c === DQUOTE || !plainByte(c)) return undefined;
+      if (c === DQUOTE || !plainByte(c)) return TAG_ASK_PARSER;
     }
   }
   if (angle >= 0) {
-    if (gt < 0) return undefined;
+    if (gt < 0) return TAG_ASK_PARSER;
     p = gt + 1;
     // Text between '>' and the first ';' is read as a parameter by the full parser: leave it that.
     while (p < end && isWs(buf[p])) p++;
-    if (p < end && buf[p] !== SEMI) return undefined;
+    if (p < end && buf[p] !== SEMI) return TAG_ASK_PARSER;
   }
   // Walk the parameters: ;name[=value] with optional whitespace around the separators. A repeated
   // tag is read as the full parser reads it: the last one wins.
-  let tag: string | null = null;
+  let found = TAG_NONE;
   for (;;) {
     while (p < end && buf[p] !== SEMI) {
-      if (buf[p] === COMMA) return undefined; // a list where one value is expected
+      if (buf[p] === COMMA) return TAG_ASK_PARSER; // a list where one value is expected
       p++;
     }
-    if (p >= end) return tag;
+    if (p >= end) return found;
     p++;
     while (p < end && isWs(buf[p])) p++;
     const ns = p;
@@ -148,7 +170,7 @@ export function tagFromBytes(buf: Buffer, start: number, end: number): string | 
     const isTag = p - ns === 3 && (buf[ns]! | 0x20) === 0x74 && (buf[ns + 1]! | 0x20) === 0x61 && (buf[ns + 2]! | 0x20) === 0x67;
     while (p < end && isWs(buf[p])) p++;
     if (buf[p] !== EQ || p >= end) {
-      if (isTag) return undefined; // "tag" without a value: leave it to the full parser
+      if (isTag) return TAG_ASK_PARSER; // "tag" without a value: leave it to the full parser
       continue;
     }
     p++;
@@ -157,7 +179,11 @@ export function tagFromBytes(buf: Buffer, start: number, end: number): string | 
     while (p < end && buf[p] !== SEMI) p++;
     let ve = p;
     while (ve > vs && isWs(buf[ve - 1])) ve--;
-    if (isTag) tag = buf.toString('latin1', vs, ve);
+    if (isTag) {
+      out.start = vs;
+      out.end = ve;
+      found = TAG_FOUND;
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import { HOT_BASE, HOT_UNKNOWN, TABLE_BASE, tableBuilder } from './header-table.
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
-import { cseqFromBytes, indexOfByte, lengthFromBytes, methodString, sdpTypeFromBytes, tagFromBytes } from './bytes.js';
+import { TAG_FOUND, TAG_NONE, cseqFromBytes, indexOfByte, lengthFromBytes, methodString, sdpTypeFromBytes, tagFromBytes, tagSpan, type Span } from './bytes.js';
 import { parseUri, type Uri } from './uri.js';
 import type { SessionDescription } from 'sdp-transform';
 
@@ -24,6 +24,9 @@ export type Malformation =
 
 const LF = 0x0a;
 const CR = 0x0d;
+
+/** Where hasToTag's scan puts the tag it finds (parsing is synchronous: one will do). */
+const SPAN: Span = { start: 0, end: 0 };
 
 /** Most messages are well formed: they share this empty list instead of one each. */
 const NO_PROBLEMS: readonly Malformation[] = Object.freeze([]);
@@ -327,6 +330,23 @@ export class SipMessage {
   get toTag(): string | undefined {
     if (this.toTagCache === undefined) this.toTagCache = this.tagOf('to');
     return this.toTagCache ?? undefined;
+  }
+
+  /**
+   * Whether To carries a tag (a request inside a dialog, §12.2.1.1; !!toTag), asked of every
+   * request that starts a transaction: answered off the bytes without making the tag's string.
+   */
+  get hasToTag(): boolean {
+    if (this.toTagCache === undefined && this.toCache === undefined) {
+      const i = this.find('to');
+      const found = i < 0 ? TAG_NONE : tagSpan(this.raw, this.at(i + 2), this.at(i + 3), SPAN);
+      if (found === TAG_FOUND) return SPAN.end > SPAN.start;
+      if (found === TAG_NONE) {
+        this.toTagCache = null;
+        return false;
+      }
+    }
+    return !!this.toTag;
   }
 
   private tagOf(name: 'from' | 'to'): string | null {
