@@ -136,7 +136,7 @@ export class Analyzer {
       }
       s = new Session(callId, p, story, this.opts.keepMessages ?? true);
       if (!slot) {
-        slot = {};
+        slot = { call: undefined, reg: undefined, other: undefined }; // one shape for every slot
         this.open.set(callId, slot);
         this.remember(callId, slot);
       }

@@ -127,12 +127,20 @@ export function buildRecord(s: Session, leg: string | null, related: readonly st
   r.auth_user = auth.user;
   r.auth_result = auth.result;
   r.auth_reason = auth.reason;
-  if (s.kind === 'call') fillCall(r, s, invites, firstInvite, lastInvite);
+  // The caller's tag, from the From just parsed (head is the first INVITE when there is one).
+  if (s.kind === 'call') fillCall(r, s, invites, firstInvite, lastInvite, firstInvite ? from?.params['tag'] ?? undefined : undefined);
   else fillOther(r, s);
   return r;
 }
 
-function fillCall(r: CallRecord, s: Session, invites: readonly Transaction[], firstInvite: Transaction | undefined, lastInvite: Transaction | undefined): void {
+function fillCall(
+  r: CallRecord,
+  s: Session,
+  invites: readonly Transaction[],
+  firstInvite: Transaction | undefined,
+  lastInvite: Transaction | undefined,
+  callerTag: string | undefined,
+): void {
   const start = firstInvite?.requestTime ?? s.firstTime;
   const ring = firstRinging(invites);
   const answer = lastInvite?.answered;
@@ -160,7 +168,6 @@ function fillCall(r: CallRecord, s: Session, invites: readonly Transaction[], fi
   let reasonCause: number | undefined;
   if (bye) {
     end = bye.requestTime;
-    const callerTag = firstInvite?.request?.msg.fromTag;
     r.hangup_by = callerTag && bye.fromTag === callerTag ? 'caller' : 'callee';
     reasonCause = bye.reasonCause;
     cause = reasonCause ?? NORMAL_CLEARING;

@@ -56,10 +56,7 @@ export class SipMessage {
   /** Number of offsets in the table (4 per header). */
   private readonly count: number;
   private cseqCache: CSeq | null | undefined;
-  /** Parsed From/To, made once on first use (tags are asked for per message by the model). */
-  private fromCache: NameAddr | null | undefined;
   private callIdCache: string | null | undefined;
-  private toCache: NameAddr | null | undefined;
   private fromTagCache: string | null | undefined;
   private toTagCache: string | null | undefined;
 
@@ -305,20 +302,19 @@ export class SipMessage {
     return this.cseqCache ?? undefined;
   }
 
+  /**
+   * From parsed (§20.20), made on each call (hold on to it): a cache field written only when
+   * records are built, long after the per-message code is optimized, made V8 throw that code away.
+   */
   get from(): NameAddr | undefined {
-    if (this.fromCache === undefined) {
-      const v = this.get('from');
-      this.fromCache = v === undefined ? null : parseNameAddr(v);
-    }
-    return this.fromCache ?? undefined;
+    const v = this.get('from');
+    return v === undefined ? undefined : parseNameAddr(v);
   }
 
+  /** To parsed (§20.39), made on each call (see from). */
   get to(): NameAddr | undefined {
-    if (this.toCache === undefined) {
-      const v = this.get('to');
-      this.toCache = v === undefined ? null : parseNameAddr(v);
-    }
-    return this.toCache ?? undefined;
+    const v = this.get('to');
+    return v === undefined ? undefined : parseNameAddr(v);
   }
 
   /** The From tag (§19.3), read off the bytes without parsing the whole From (asked of every message). */
@@ -337,7 +333,7 @@ export class SipMessage {
    * request that starts a transaction: answered off the bytes without making the tag's string.
    */
   get hasToTag(): boolean {
-    if (this.toTagCache === undefined && this.toCache === undefined) {
+    if (this.toTagCache === undefined) {
       const i = this.find('to');
       const found = i < 0 ? TAG_NONE : tagSpan(this.raw, this.at(i + 2), this.at(i + 3), SPAN);
       if (found === TAG_FOUND) return SPAN.end > SPAN.start;
@@ -350,9 +346,6 @@ export class SipMessage {
   }
 
   private tagOf(name: 'from' | 'to'): string | null {
-    // Parsed already (records read the caller's From): its tag is what the byte scan would find.
-    const parsed = name === 'from' ? this.fromCache : this.toCache;
-    if (parsed !== undefined) return parsed?.params['tag'] ?? null;
     const i = this.find(name);
     if (i < 0) return null;
     const fast = tagFromBytes(this.raw, this.at(i + 2), this.at(i + 3));
