@@ -1,3 +1,4 @@
+import { indexOfByte } from './bytes.js';
 import { nameEquals } from './header-names.js';
 import { LineKind, startLineKind } from './start-line.js';
 
@@ -26,7 +27,7 @@ const COLON = 0x3a;
  * or FRAME_OVERSIZE.
  */
 export function frameMessage(buf: Buffer, off: number, limits: FrameLimits = DEFAULT_FRAME_LIMITS): number {
-  let le = buf.indexOf(LF, off);
+  let le = indexOfByte(buf, LF, off);
   if (le < 0) {
     // Not even a whole first line yet: partial if it could still become one.
     return buf.length - off > 8192 ? FRAME_NOT_SIP : FRAME_PARTIAL;
@@ -36,7 +37,7 @@ export function frameMessage(buf: Buffer, off: number, limits: FrameLimits = DEF
   let p = le + 1;
   for (;;) {
     if (p - off > limits.maxHeaderBytes) return FRAME_OVERSIZE;
-    le = buf.indexOf(LF, p);
+    le = indexOfByte(buf, LF, p);
     if (le < 0) return buf.length - off > limits.maxHeaderBytes ? FRAME_OVERSIZE : FRAME_PARTIAL;
     const end = le > p && buf[le - 1] === CR ? le - 1 : le;
     if (end === p) {
@@ -46,7 +47,7 @@ export function frameMessage(buf: Buffer, off: number, limits: FrameLimits = DEF
     // Content-Length or its compact form "l" (§20.14), any case.
     const c = buf[p]! | 0x20;
     if (c === 0x63 || c === 0x6c) {
-      const colon = buf.indexOf(COLON, p);
+      const colon = indexOfByte(buf, COLON, p);
       if (colon > 0 && colon < end) {
         let ne = colon;
         while (ne > p && (buf[ne - 1] === 0x20 || buf[ne - 1] === 0x09)) ne--;

@@ -4,6 +4,7 @@
  * reader gives the same answer without making a string of the body or of its lines, and leaves
  * anything outside plain ASCII on the lines it reads to sdpCodecs().
  */
+import { indexOfByte } from './bytes.js';
 
 /** Static RTP payload types (RFC 3551 §6) for offers that omit rtpmap. */
 export const STATIC_PT: Record<number, string> = { 0: 'PCMU', 3: 'GSM', 4: 'G723', 8: 'PCMA', 9: 'G722', 10: 'L16', 13: 'CN', 15: 'G728', 18: 'G729', 34: 'H263' };
@@ -61,7 +62,7 @@ export function sdpCodecsText(buf: Buffer): string | null | undefined {
   let nMaps = 0;
   let active = false;
   for (let at = 0; at <= buf.length; ) {
-    let nl = buf.indexOf(LF, at);
+    let nl = indexOfByte(buf, LF, at);
     if (nl < 0) nl = buf.length;
     const start = at;
     at = nl + 1;
