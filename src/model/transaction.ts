@@ -106,7 +106,8 @@ export class Transaction {
         }
         tag = seen[i + 1] as string; // the string already held (a call lingers with it)
       }
-      this.seen = seen.concat(status, tag); // exact size (see append)
+      // Exact size (see append); a second pair is the common case (a 18x, then the 200).
+      this.seen = seen.length === 2 ? [seen[0]!, seen[1]!, status, tag] : seen.concat(status, tag);
     }
     const t = packetTime(p);
     const firstFinal = status >= 200 && this.finalTime === undefined;
@@ -148,7 +149,9 @@ export class Transaction {
   }
 
   private noteInviteResponse(m: SipMessage, status: number, tag: string, t: number, firstFinal: boolean): void {
-    if (tag && status > 100 && status < 300 && !this.dialogTags.includes(tag)) this.dialogTags = this.dialogTags.concat([tag]);
+    if (tag && status > 100 && status < 300 && !this.dialogTags.includes(tag)) {
+      this.dialogTags = this.dialogTags.length === 0 ? [tag] : this.dialogTags.concat([tag]);
+    }
     if (status >= 180 && status < 190 && !this.ringing) this.ringing = { status, time: t, agent: agentOf(m) };
     else if (status >= 200 && status < 300 && !this.answered) this.answered = { status, time: t, agent: agentOf(m) };
     else if (!this.ringing && !this.answered) this.latest = { status, time: t, agent: agentOf(m) };
