@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mediaType, parseCSeq, parseNameAddr, sdpCodecs, sdpCodecsText, SipMessage, transactionKey, TransactionKeyProbe } from '../src/sip/index.js';
 import { COMPACT, HOT_HEADERS, hotSlot, hotSlotOf } from '../src/sip/header-names.js';
+import { latin1Text, ucs2Text, utf8Text } from '../src/sip/bytes.js';
 import { rng } from './helpers/frames.js';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -224,4 +225,19 @@ test('sdpCodecsText reads answer codecs off the bytes as sdpCodecs reads them fr
   }
   assert.ok(active > 5000, 'the generator makes active streams');
   assert.ok(read > 15_000, `the byte reader answers most bodies itself (${read})`);
+});
+
+test('latin1Text, ucs2Text and utf8Text decode what Buffer#toString decodes, ranges clamped alike', () => {
+  const r = rng(20261126);
+  const bytes = Buffer.from([...Buffer.from('Via: SIP/2.0/UDP h;branch=z9hG4bK1 é \u00ff'), 0xc3, 0x28, 0xe2, 0x82, 0xf0, 0x9f, 0x98, 0x80, 0x80, 0x00, 0x7f, 0xff]);
+  // A view into a larger buffer, as message bytes are (the decoders must honour its offset).
+  const backing = Buffer.concat([Buffer.from('xxxx'), bytes, Buffer.from('yyyy')]);
+  const view = backing.subarray(4, 4 + bytes.length);
+  const cases: Array<[number, number]> = [[0, view.length], [0, 0], [5, 5], [7, 3], [-4, 6], [3, view.length + 10], [view.length, view.length + 1]];
+  for (let i = 0; i < 500; i++) cases.push([Math.floor(r() * (view.length + 4)) - 2, Math.floor(r() * (view.length + 4)) - 2]);
+  for (const [start, end] of cases) {
+    assert.equal(latin1Text(view, start, end), view.toString('latin1', start, end), `latin1 ${start}..${end}`);
+    assert.equal(utf8Text(view, start, end), view.toString('utf8', start, end), `utf8 ${start}..${end}`);
+    assert.equal(ucs2Text(view, start, end), view.toString('utf16le', start, end), `utf16le ${start}..${end}`);
+  }
 });

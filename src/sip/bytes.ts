@@ -25,6 +25,40 @@ export function indexOfByte(buf: Buffer, byte: number, from: number): number {
   return bufferIndexOf.call(buf, byte, from);
 }
 
+/**
+ * Buffer#toString('latin1' | 'utf16le' | 'utf8', start, end) without its JS wrapper, which looks
+ * the encoding up and checks its arguments on every call: the header table, tags, transaction
+ * keys and header values are made per message. The decoders behind both are the same (Node's
+ * Buffer.prototype.latin1Slice, ucs2Slice, utf8Slice); the range is clamped as toString does.
+ */
+type Slice = (this: Buffer, start: number, end: number) => string;
+const slices = Buffer.prototype as unknown as { latin1Slice?: Slice; ucs2Slice?: Slice; utf8Slice?: Slice };
+const decoder = (fast: Slice | undefined, encoding: BufferEncoding): Slice =>
+  fast ?? function (this: Buffer, start: number, end: number): string {
+    return this.toString(encoding, start, end);
+  };
+const latin1Slice = decoder(slices.latin1Slice, 'latin1');
+const ucs2Slice = decoder(slices.ucs2Slice, 'utf16le');
+const utf8Slice = decoder(slices.utf8Slice, 'utf8');
+
+function decode(slice: Slice, buf: Buffer, start: number, end: number): string {
+  if (start < 0) start = 0;
+  if (end > buf.length) end = buf.length;
+  return start < end ? slice.call(buf, start, end) : '';
+}
+
+export function latin1Text(buf: Buffer, start: number, end: number): string {
+  return decode(latin1Slice, buf, start, end);
+}
+
+export function ucs2Text(buf: Buffer, start: number, end: number): string {
+  return decode(ucs2Slice, buf, start, end);
+}
+
+export function utf8Text(buf: Buffer, start: number, end: number): string {
+  return decode(utf8Slice, buf, start, end);
+}
+
 /** Known method names by length, so a method read off the wire is the same string every time. */
 const METHODS_BY_LENGTH: string[][] = [];
 for (const m of KNOWN_METHODS) (METHODS_BY_LENGTH[m.length] ??= []).push(m);
@@ -38,7 +72,7 @@ export function methodString(buf: Buffer, start: number, end: number): string {
       return m;
     }
   }
-  return buf.toString('latin1', start, end);
+  return latin1Text(buf, start, end);
 }
 
 function isWs(c: number | undefined): boolean {
@@ -133,7 +167,7 @@ export const TAG_ASK_PARSER = -1;
  */
 export function tagFromBytes(buf: Buffer, start: number, end: number): string | null | undefined {
   const found = tagSpan(buf, start, end, TAG);
-  return found === TAG_FOUND ? buf.toString('latin1', TAG.start, TAG.end) : found === TAG_NONE ? null : undefined;
+  return found === TAG_FOUND ? latin1Text(buf, TAG.start, TAG.end) : found === TAG_NONE ? null : undefined;
 }
 
 const TAG: Span = { start: 0, end: 0 };

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { indexOfByte } from './bytes.js';
+import { indexOfByte, ucs2Text } from './bytes.js';
 import { HOT_HEADERS, hotSlot } from './header-names.js';
 
 /**
@@ -101,7 +101,7 @@ class TableBuilder {
   /** The table as a string. */
   pack(): string {
     const end = this.unitsFor(this.count) * 2;
-    if (LITTLE_ENDIAN) return this.bytes.toString('utf16le', 0, end);
+    if (LITTLE_ENDIAN) return ucs2Text(this.bytes, 0, end);
     const copy = Buffer.from(this.bytes.subarray(0, end));
     return copy.swap16().toString('utf16le');
   }

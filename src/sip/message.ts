@@ -3,7 +3,7 @@ import { HOT_BASE, HOT_UNKNOWN, TABLE_BASE, tableBuilder } from './header-table.
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
 import { mediaType, parseSdp, splitBody, type BodyPart } from './body.js';
-import { TAG_FOUND, TAG_NONE, cseqFromBytes, indexOfByte, lengthFromBytes, methodString, sdpTypeFromBytes, tagFromBytes, tagSpan, type Span } from './bytes.js';
+import { TAG_FOUND, TAG_NONE, cseqFromBytes, indexOfByte, lengthFromBytes, methodString, sdpTypeFromBytes, tagFromBytes, tagSpan, utf8Text, type Span } from './bytes.js';
 import { parseUri, type Uri } from './uri.js';
 import type { SessionDescription } from 'sdp-transform';
 
@@ -160,7 +160,7 @@ export class SipMessage {
     const raw = this.raw;
     let a = 0;
     while (a < this.startEnd && raw[a] !== 0x20) a++;
-    return raw.toString('utf8', a + 1, this.startEnd - 8);
+    return utf8Text(raw, a + 1, this.startEnd - 8);
   }
 
   get reason(): string {
@@ -192,7 +192,7 @@ export class SipMessage {
   }
 
   private value(i: number): string {
-    const s = this.raw.toString('utf8', this.at(i + 2), this.at(i + 3));
+    const s = utf8Text(this.raw, this.at(i + 2), this.at(i + 3));
     // Folded lines become single spaces (§7.3.1).
     return s.includes('\n') ? s.replace(/\r?\n[ \t]+/g, ' ') : s;
   }
