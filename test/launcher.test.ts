@@ -28,7 +28,7 @@ describe('launcher and bundle', () => {
   const runner = join(dir, 'run-entry.mjs');
   writeFileSync(runner, RUNNER);
 
-  test('picks the bundle when it is at least as new as dist/cli, else dist/cli; says when neither is built', async () => {
+  test('picks the bundle when it is newer than every module tsc wrote, else dist/cli; says when nothing is built', async () => {
     // A stand-in tree: the real launcher beside two entry points that say which one ran.
     mkdirSync(join(dir, 'bin'));
     mkdirSync(join(dir, 'dist', 'cli'), { recursive: true });
@@ -56,6 +56,18 @@ describe('launcher and bundle', () => {
     utimesSync(cli, 3000, 3000); // tsc ran after the bundle was made: it is stale
     r = await launch();
     assert.equal(r.stdout, 'cli', 'stale bundle is not run');
+
+    // `tsc --watch` rewrites only the modules that changed: one newer module is enough.
+    utimesSync(cli, 1000, 1000);
+    mkdirSync(join(dir, 'dist', 'sip'));
+    const other = join(dir, 'dist', 'sip', 'message.js');
+    writeFileSync(other, 'export {};\n');
+    utimesSync(other, 1500, 1500);
+    r = await launch();
+    assert.equal(r.stdout, 'bundle', 'every module older than the bundle');
+    utimesSync(other, 2500, 2500);
+    r = await launch();
+    assert.equal(r.stdout, 'cli', 'one module rewritten after the bundle');
   });
 
   test('npm run build made a bundle that bin/sipscope runs', () => {
