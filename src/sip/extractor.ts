@@ -1,9 +1,7 @@
 import type { Frame } from '../capture/index.js';
 import { Counters, FrameDecoder, TcpReassembler, bump } from '../net/index.js';
 import type { PacketMeta, TcpSegment, Transport, TransportHandler } from '../net/index.js';
-import { indexOfByte } from './bytes.js';
 import { SipMessage } from './message.js';
-import { LineKind, startLineKind } from './start-line.js';
 import { SipStream, type ConnectionState } from './stream.js';
 
 /** A SIP message as found in a capture: the message, where it was seen and how it travelled. */
@@ -65,9 +63,7 @@ export class SipExtractor implements TransportHandler {
     let off = 0;
     while (off < payload.length && (payload[off] === CR || payload[off] === LF)) off++;
     if (off === payload.length) return this.counters.drop(payload.length ? 'keep-alive' : 'not-sip');
-    let le = indexOfByte(payload, LF, off);
-    if (le < 0) le = payload.length;
-    if (startLineKind(payload, off, le) === LineKind.None) return this.counters.drop('not-sip');
+    // Not SIP (RTP, say) is told by SipMessage.parse, which reads the start line once.
     this.message(meta, transport, off === 0 ? payload : payload.subarray(off), false);
   }
 
@@ -85,21 +81,21 @@ export class SipExtractor implements TransportHandler {
   }
 
   private message(meta: PacketMeta, transport: Transport, bytes: Buffer, stream: boolean): void {
-    // With `retain`, every message owns its bytes up front; else they are borrowed from the
-    // frame and a sink that keeps a message calls own() on it.
-    const raw = this.retain ? Buffer.from(bytes) : bytes;
+    // Parsed where the bytes lie (a view of the frame). With `retain` every message then owns
+    // its bytes before the sink sees it; else a sink that keeps a message calls own() on it.
     let msg: SipMessage | undefined;
     try {
-      msg = SipMessage.parse(raw, stream, !this.retain);
+      msg = SipMessage.parse(bytes, stream, true);
     } catch (err) {
       // A parser bug must not end the run: count it and go on.
       bump(this.counters.malformed, `parser-error: ${(err as Error).message}`);
       return;
     }
     if (!msg) return this.counters.drop('not-sip');
+    if (this.retain) msg.own();
     const c = this.counters;
     c.sipMessages++;
-    c.sipBytes += raw.length;
+    c.sipBytes += bytes.length;
     c.sipMessage(transport, msg.isRequest ? msg.method : undefined, msg.status);
     if (msg.problems.length) for (const p of msg.problems) bump(c.malformed, p);
     this.sink({ msg, meta, transport });
