@@ -1,5 +1,5 @@
 import { indexOfByte } from './bytes.js';
-import { nameEquals } from './header-names.js';
+import { headerNameIs } from './header-names.js';
 import { LineKind, startLineKind } from './start-line.js';
 
 /**
@@ -51,7 +51,7 @@ export function frameMessage(buf: Buffer, off: number, limits: FrameLimits = DEF
       if (colon > 0 && colon < end) {
         let ne = colon;
         while (ne > p && (buf[ne - 1] === 0x20 || buf[ne - 1] === 0x09)) ne--;
-        if (nameEquals(buf, p, ne, 'content-length') || nameEquals(buf, p, ne, 'l')) {
+        if (headerNameIs(buf, p, ne, 'content-length')) {
           let v = 0;
           let digits = 0;
           for (let q = colon + 1; q < end; q++) {

@@ -57,6 +57,13 @@ export function nameEquals(buf: Buffer, start: number, end: number, lower: strin
   return true;
 }
 
+/** Whether raw header-name bytes name `lower` (a lower-case full name) or its compact form (§7.3.3). */
+export function headerNameIs(buf: Buffer, start: number, end: number, lower: string): boolean {
+  if (nameEquals(buf, start, end, lower)) return true;
+  const compact = COMPACT_OF[lower];
+  return compact !== undefined && end - start === 1 && (buf[start]! | 0x20) === compact.charCodeAt(0);
+}
+
 /**
  * Headers asked of every message (the dialog model, digest checks, the software of each INVITE
  * response): SipMessage notes where the first of each is while it builds its header table, so a

@@ -1,4 +1,4 @@
-import { COMPACT_OF, canonicalName, hotSlotOf, lowerName, nameEquals } from './header-names.js';
+import { canonicalName, headerNameIs, hotSlotOf, lowerName } from './header-names.js';
 import { HOT_BASE, HOT_UNKNOWN, TABLE_BASE, tableBuilder } from './header-table.js';
 import { parseCSeq, parseNameAddr, parseVia, splitList, type CSeq, type NameAddr, type Via } from './headers.js';
 import { LineKind, startLineKind } from './start-line.js';
@@ -175,13 +175,7 @@ export class SipMessage {
         if (h !== HOT_UNKNOWN) return h - 1;
       }
     }
-    const compact = COMPACT_OF[lower];
-    const raw = this.raw;
-    for (let i = from; i < this.count; i += 4) {
-      const ns = this.at(i);
-      const ne = this.at(i + 1);
-      if (nameEquals(raw, ns, ne, lower) || (compact !== undefined && ne - ns === 1 && (raw[ns]! | 0x20) === compact.charCodeAt(0))) return i;
-    }
+    for (let i = from; i < this.count; i += 4) if (headerNameIs(this.raw, this.at(i), this.at(i + 1), lower)) return i;
     return -1;
   }
 
@@ -215,15 +209,10 @@ export class SipMessage {
    * table, for lists of names asked of many messages that seldom carry any of them.
    */
   hasAny(lowerNames: readonly string[]): boolean {
-    const raw = this.raw;
     for (let i = 0; i < this.count; i += 4) {
       const ns = this.at(i);
       const ne = this.at(i + 1);
-      for (let k = 0; k < lowerNames.length; k++) {
-        const lower = lowerNames[k]!;
-        if (nameEquals(raw, ns, ne, lower)) return true;
-        if (ne - ns === 1 && COMPACT_OF[lower] !== undefined && (raw[ns]! | 0x20) === COMPACT_OF[lower]!.charCodeAt(0)) return true;
-      }
+      for (let k = 0; k < lowerNames.length; k++) if (headerNameIs(this.raw, ns, ne, lowerNames[k]!)) return true;
     }
     return false;
   }
@@ -302,10 +291,7 @@ export class SipMessage {
     return this.cseqCache ?? undefined;
   }
 
-  /**
-   * From parsed (§20.20), made on each call (hold on to it): a cache field written only when
-   * records are built, long after the per-message code is optimized, made V8 throw that code away.
-   */
+  /** From parsed (§20.20) on each ask: no cache field, whose first write (by records, late) deoptimized the parser. */
   get from(): NameAddr | undefined {
     const v = this.get('from');
     return v === undefined ? undefined : parseNameAddr(v);
