@@ -94,6 +94,8 @@ const IS_QUOTE = 2;
 const VIA_STOP = 4; // ends a Via token: SP, HTAB, ';', ','
 const IS_SEMI = 8;
 const IS_COMMA = 16;
+/** What sends a From/To value to the full parser: a quote, or a byte that is not plain. */
+const TAG_PARSER_BYTE = NOT_PLAIN | IS_QUOTE;
 const BYTE_FLAGS = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   BYTE_FLAGS[c] =
@@ -186,17 +188,17 @@ export function tagSpan(buf: Buffer, start: number, end: number, out: Span): num
   for (; i < end; i++) {
     const c = buf[i]!;
     if (c === LT) break;
-    if ((BYTE_FLAGS[c]! & (NOT_PLAIN | IS_QUOTE)) !== 0) return TAG_ASK_PARSER;
+    if ((BYTE_FLAGS[c]! & TAG_PARSER_BYTE) !== 0) return TAG_ASK_PARSER;
   }
   if (i < end) {
     angle = i;
     for (i++; i < end; i++) {
       const c = buf[i]!;
       if (c === GT) break;
-      if ((BYTE_FLAGS[c]! & (NOT_PLAIN | IS_QUOTE)) !== 0) return TAG_ASK_PARSER;
+      if ((BYTE_FLAGS[c]! & TAG_PARSER_BYTE) !== 0) return TAG_ASK_PARSER;
     }
     if (i < end) gt = i;
-    for (i++; i < end; i++) if ((BYTE_FLAGS[buf[i]!]! & (NOT_PLAIN | IS_QUOTE)) !== 0) return TAG_ASK_PARSER;
+    for (i++; i < end; i++) if ((BYTE_FLAGS[buf[i]!]! & TAG_PARSER_BYTE) !== 0) return TAG_ASK_PARSER;
   }
   if (angle >= 0) {
     if (gt < 0) return TAG_ASK_PARSER;
@@ -236,10 +238,6 @@ export function tagSpan(buf: Buffer, start: number, end: number, out: Span): num
       found = TAG_FOUND;
     }
   }
-}
-
-function isVia(c: number | undefined): boolean {
-  return c !== undefined && c !== SEMI && c !== COMMA && !isWs(c);
 }
 
 function matchCi(buf: Buffer, p: number, end: number, lower: string): boolean {
@@ -309,7 +307,7 @@ export function viaSpans(buf: Buffer, start: number, end: number, out: ViaSpans)
     r++;
     while (r < end && isWs(buf[r])) r++;
     const bs = r;
-    while (r < end && isVia(buf[r])) r++;
+    while (r < end && (BYTE_FLAGS[buf[r]!]! & VIA_STOP) === 0) r++;
     if (r === bs) continue;
     out.branchStart = bs;
     out.branchEnd = r;

@@ -4,7 +4,7 @@
  * reader gives the same answer without making a string of the body or of its lines, and leaves
  * anything outside plain ASCII on the lines it reads to sdpCodecs().
  */
-import { indexOfByte } from './bytes.js';
+import { indexOfByte, latin1Text } from './bytes.js';
 
 /** Static RTP payload types (RFC 3551 §6) for offers that omit rtpmap. */
 export const STATIC_PT: Record<number, string> = { 0: 'PCMU', 3: 'GSM', 4: 'G723', 8: 'PCMA', 9: 'G722', 10: 'L16', 13: 'CN', 15: 'G728', 18: 'G729', 34: 'H263' };
@@ -47,7 +47,7 @@ function nameText(buf: Buffer, start: number, end: number): string {
     for (let i = 0; i < n.length; i++) if (buf[start + i] !== n.charCodeAt(i)) continue outer;
     return n;
   }
-  return buf.toString('latin1', start, end);
+  return latin1Text(buf, start, end);
 }
 
 /**
@@ -135,7 +135,7 @@ function streamText(buf: Buffer, nPts: number, nMaps: number): string {
       if (sameBytes(buf, maps[4 * j]!, maps[4 * j + 1]!, ps, pe)) name = nameText(buf, maps[4 * j + 2]!, maps[4 * j + 3]!);
     }
     if (name === undefined) {
-      const pt = buf.toString('latin1', ps, pe);
+      const pt = latin1Text(buf, ps, pe);
       name = STATIC_PT[Number(pt)] ?? pt;
     }
     out = i === 0 ? name : `${out},${name}`;
