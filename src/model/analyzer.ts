@@ -148,7 +148,7 @@ export class Analyzer {
     if (!o.retransmission) {
       if (p.msg.isRequest) {
         const checks = o.transaction ? this.auth.request(p, o.transaction.key) : NO_CHECKS;
-        if (checks.length) for (const c of checks) {
+        for (const c of checks) {
           p.msg.own(); // the check keeps the packet
           s.addAuth(c);
           this.opts.onAuth?.(c);

@@ -60,7 +60,7 @@ export class AuthTracker {
   /** nonce → challenge; insertion order bounds it. */
   private readonly issued = new Map<string, IssuedChallenge>();
   private readonly uses = new Map<string, NonceUse[]>();
-/** INVITE credentials by Call-ID, so an ACK/CANCEL copy is recognised. */
+  /** INVITE credentials by Call-ID, so an ACK/CANCEL copy is recognised. */
   private readonly inviteCredentials = new Map<string, string>();
 
   constructor(private readonly secrets: Secrets | undefined) {}
