@@ -365,6 +365,20 @@ test('SIP is found by content on unusual ports (UDP 40000, 5080, 1024) and over 
   assert.deepEqual([r.packets[2]!.meta.sport, r.packets[2]!.meta.dport, r.packets[2]!.meta.src], [33333, 44444, A6]);
 });
 
+test('messages handed out by a retaining extractor own their bytes: reusing the frame buffer does not change them', () => {
+  const frames = mkFrames([udpFrame(A, B, 5060, 5060, sipInvite('own@test')), udpFrame(A, B, 5060, 5060, sipOk('own@test'))]);
+  const before = frames.map((f) => Buffer.from(f.data));
+  const r = extract(frames);
+  for (const f of frames) f.data.fill(0x58); // a reader reusing its buffers
+  assert.equal(r.packets.length, 2);
+  for (let i = 0; i < 2; i++) {
+    const msg = r.packets[i]!.msg;
+    assert.ok(before[i]!.includes(msg.raw), 'still the bytes its frame held');
+    assert.equal(msg.get('call-id'), 'own@test');
+  }
+  assert.deepEqual(r.packets.map((p) => p.msg.startLine), ['INVITE sip:bob@example.com SIP/2.0', 'SIP/2.0 200 OK']);
+});
+
 test('UDP that is not SIP (and CRLF keep-alives) yields no message and is counted', () => {
   const r = extractData([
     udpFrame(A, B, 5060, 5060, Buffer.from('\r\n\r\n')),
